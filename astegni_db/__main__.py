@@ -1,0 +1,3 @@
+from astegni_db.cli import main
+
+main()

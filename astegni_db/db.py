@@ -1,0 +1,95 @@
+"""Opening connections and turning driver errors into one-line user errors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from astegni_db.errors import (
+    AstegniError,
+    ConfigError,
+    ConnectionFailed,
+    MigrationFailed,
+    PermissionDenied,
+)
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from astegni_db.settings import DatabaseTarget
+
+APPLICATION_NAME = "astegni-db"
+DEFAULT_CONNECT_TIMEOUT = 10  # seconds; an unreachable host must answer in bounded time
+
+
+def connect(
+    target: DatabaseTarget, *, purpose: str, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT
+) -> psycopg.Connection:
+    """An autocommit connection named after what it is for (seen in pg_stat_activity)."""
+    import psycopg
+
+    try:
+        return psycopg.connect(
+            target.url,
+            autocommit=True,
+            connect_timeout=connect_timeout,
+            application_name=f"{APPLICATION_NAME} {purpose}",
+        )
+    except psycopg.ProgrammingError as exc:  # libpq rejected the URL itself
+        raise ConfigError(
+            f"invalid database URL from {target.source}: {target.scrub(_first_line(exc))}"
+        ) from None
+    except psycopg.OperationalError as exc:
+        raise ConnectionFailed(
+            f"cannot connect to {target.redacted} ({target.source}): "
+            f"{target.scrub(_connection_reason(exc))}"
+        ) from None
+
+
+def _connection_reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    # libpq says 'connection to server at "h", port p failed: REASON' for every
+    # address it tried, then hints; the server's FATAL line is best, else the
+    # last attempt's reason.
+    reasons = []
+    for line in text.splitlines():
+        if "FATAL:" in line:
+            return line.split("FATAL:", 1)[1].strip()
+        if "failed:" in line:
+            reasons.append(line.rsplit("failed:", 1)[1].strip())
+    if reasons:
+        return reasons[-1]
+    return text.splitlines()[0] if text else "unknown error"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def describe_db_error(exc: BaseException) -> str:
+    """``SQLSTATE message`` on one line, with the server's detail when it helps."""
+    diag = getattr(exc, "diag", None)
+    sqlstate = getattr(exc, "sqlstate", None)
+    primary = getattr(diag, "message_primary", None) or _first_line(exc)
+    detail = getattr(diag, "message_detail", None)
+    text = f"{primary}" + (f" ({detail})" if detail else "")
+    return f"[{sqlstate}] {text}" if sqlstate else text
+
+
+def translate(exc: BaseException, target: DatabaseTarget, doing: str) -> AstegniError:
+    """Map a driver error raised while ``doing`` something to a user error."""
+    import psycopg
+
+    if isinstance(exc, AstegniError):
+        return exc
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return PermissionDenied(
+            f"permission denied while {doing}: {target.scrub(describe_db_error(exc))}",
+            hint="the role needs CREATE on the schema and ownership of the tables it alters",
+        )
+    if isinstance(exc, psycopg.OperationalError) and getattr(exc, "sqlstate", None) is None:
+        return ConnectionFailed(
+            f"lost the connection to {target.redacted} while {doing}: "
+            f"{target.scrub(_first_line(exc))}"
+        )
+    return MigrationFailed(f"{doing} failed: {target.scrub(describe_db_error(exc))}")

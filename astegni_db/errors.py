@@ -1,0 +1,65 @@
+"""One exception base for everything a user can cause, each kind with its exit code.
+
+The CLI catches :class:`AstegniError` at its edge, prints ``message`` on one
+line and exits with ``exit_code``. Library code raises these and never prints.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The exit codes every command shares (documented in README.md)."""
+
+    OK = 0
+    FAILURE = 1  # a migration or query failed; its transaction was rolled back
+    USAGE = 2  # bad flag, bad or missing URL, bad spec file (Click uses 2 too)
+    PENDING = 3  # `status --check`: migrations are waiting to be applied
+    LOCK_TIMEOUT = 4  # another run holds the migration lock, or DDL locks never came
+    INTEGRITY = 5  # an applied migration was edited, renamed or deleted
+    SCHEMA_MISMATCH = 6  # `verify`: the live schema differs from the spec
+    UNREACHABLE = 7  # cannot connect: host down, wrong password, no such database
+
+
+class AstegniError(Exception):
+    """Base of every error meant for the user: one line, one exit code."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ConfigError(AstegniError):
+    exit_code = ExitCode.USAGE
+
+
+class ConnectionFailed(AstegniError):
+    exit_code = ExitCode.UNREACHABLE
+
+
+class MigrationFailed(AstegniError):
+    exit_code = ExitCode.FAILURE
+
+
+class PermissionDenied(AstegniError):
+    exit_code = ExitCode.FAILURE
+
+
+class LockNotAcquired(AstegniError):
+    exit_code = ExitCode.LOCK_TIMEOUT
+
+
+class IntegrityFailure(AstegniError):
+    exit_code = ExitCode.INTEGRITY
+
+
+class PendingMigrations(AstegniError):
+    exit_code = ExitCode.PENDING
+
+
+class SchemaMismatch(AstegniError):
+    exit_code = ExitCode.SCHEMA_MISMATCH

@@ -1,0 +1,1 @@
+"""The migrate side: reading migration files, planning, locking and applying."""

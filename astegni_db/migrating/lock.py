@@ -1,0 +1,61 @@
+"""One migrate at a time per database, with a session-level advisory lock.
+
+yoyo locks with a row in ``yoyo_lock``: a killed run leaves the row behind
+and every later run waits, then fails. An advisory lock belongs to the
+server session, so the server drops it the moment the process or its
+connection dies; nothing is ever left to clean up by hand.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from astegni_db import sqlfiles
+from astegni_db.errors import LockNotAcquired
+
+if TYPE_CHECKING:
+    import psycopg
+
+# Two int4 keys ("ASTE", "GNI1") so we never collide with single-bigint
+# advisory locks an application may take.
+LOCK_KEY = (0x41535445, 0x474E4931)
+
+
+def acquire(conn: psycopg.Connection, timeout_s: float) -> None:
+    """Take the migration lock, waiting at most ``timeout_s`` (0: do not wait)."""
+    import psycopg
+
+    if timeout_s <= 0:
+        row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", LOCK_KEY).fetchone()
+        if row and row[0]:
+            return
+        raise _held_elsewhere(conn, timeout_s)
+    conn.execute(
+        "SELECT set_config('lock_timeout', %s, false)", (f"{max(1, int(timeout_s * 1000))}ms",)
+    )
+    try:
+        conn.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_KEY)
+    except psycopg.errors.LockNotAvailable:
+        raise _held_elsewhere(conn, timeout_s) from None
+    finally:
+        conn.execute("SELECT set_config('lock_timeout', '0', false)")
+
+
+def release(conn: psycopg.Connection) -> None:
+    if not conn.closed:
+        conn.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
+
+
+def _held_elsewhere(conn: psycopg.Connection, timeout_s: float) -> LockNotAcquired:
+    rows = conn.execute(
+        sqlfiles.load("lock_holders"), {"k1": LOCK_KEY[0], "k2": LOCK_KEY[1]}
+    ).fetchall()
+    holders = ", ".join(
+        f"pid {pid} ({app}, user {user}, from {client}, connected {secs}s)"
+        for pid, app, user, client, secs in rows
+    )
+    return LockNotAcquired(
+        f"another astegni-db run holds the migration lock"
+        f"{': ' + holders if holders else ''}; gave up after {timeout_s:g}s",
+        hint="wait for it to finish, or raise --lock-timeout",
+    )

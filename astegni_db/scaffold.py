@@ -1,0 +1,53 @@
+"""`astegni-db new`: the next numbered migration and its rollback, ready to edit."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from astegni_db.errors import ConfigError
+from astegni_db.migrating.sources import ROLLBACK_SUFFIX
+
+_NUMBER = re.compile(r"^(\d+)_")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+FORWARD_TEMPLATE = """\
+-- {description}
+--
+-- astegni-db runs this file in one transaction with a short lock_timeout and
+-- retries it on lock timeouts, so it must be safe to run again from the start.
+-- On a busy table: add columns nullable or with a constant default; add CHECK
+-- and FOREIGN KEY constraints NOT VALID and VALIDATE them in a later migration;
+-- CREATE INDEX CONCURRENTLY needs its own migration with the directive
+-- "-- transactional: false".
+{depends}
+"""
+
+ROLLBACK_TEMPLATE = """\
+-- Undo {migration_id}. Refuse (RAISE EXCEPTION) rather than drop data.
+"""
+
+
+def new_migration(directory: Path, name: str) -> tuple[Path, Path]:
+    slug = re.sub(r"[\s\-]+", "_", name.strip().lower())
+    if not _NAME.match(slug):
+        raise ConfigError(
+            f"invalid migration name {name!r}: use letters, digits and underscores, "
+            "e.g. add_session_location_index"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    existing = sorted(
+        p.stem for p in directory.iterdir() if p.suffix == ".sql" and not p.name.endswith(ROLLBACK_SUFFIX)
+    )
+    numbers = [int(m.group(1)) for stem in existing if (m := _NUMBER.match(stem))]
+    migration_id = f"{max(numbers, default=0) + 1:04d}_{slug}"
+    forward = directory / f"{migration_id}.sql"
+    back = directory / f"{migration_id}{ROLLBACK_SUFFIX}"
+    if forward.exists() or back.exists():
+        raise ConfigError(f"{forward} already exists")
+    depends = f"-- depends: {existing[-1]}" if existing else ""
+    forward.write_text(
+        FORWARD_TEMPLATE.format(description=slug.replace("_", " ").capitalize(), depends=depends)
+    )
+    back.write_text(ROLLBACK_TEMPLATE.format(migration_id=migration_id))
+    return forward, back
