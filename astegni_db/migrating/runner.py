@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from astegni_db import db, sqlfiles
-from astegni_db.errors import AstegniError, LockNotAcquired, MigrationFailed
+from astegni_db.errors import AstegniError, LockNotAcquired, MigrationFailed, PermissionDenied
 from astegni_db.migrating import bookkeeping
 from astegni_db.migrating.sources import MigrationFile
 
@@ -95,9 +95,21 @@ def make_backend(conn: psycopg.Connection, dbname: str) -> Any:
 
 def ensure_bookkeeping(backend: Any) -> None:
     """yoyo's internal tables at its current schema version, plus our checksum table."""
+    conn = backend.connection
+    schema, user, can_create = conn.execute(
+        "SELECT current_schema(), current_user, "
+        "coalesce(has_schema_privilege(current_schema(), 'CREATE'), false)"
+    ).fetchone()
+    if schema is None:
+        raise PermissionDenied("no schema on the search_path exists; set search_path in the URL")
+    if not can_create:
+        # yoyo would swallow this and fail later on a missing yoyo_lock table.
+        raise PermissionDenied(
+            f"permission denied: role {user} has no CREATE privilege on schema {schema}; "
+            "migrate needs it (status and verify work with SELECT only)"
+        )
     backend.create_lock_table()  # yoyo's internal-schema upgrade locks through it
     backend.ensure_internal_schema_updated()
-    conn = backend.connection
     if conn.execute("SELECT to_regclass(%s)", (bookkeeping.CHECKSUM_TABLE,)).fetchone()[0] is None:
         with conn.transaction():
             conn.execute(bookkeeping.CREATE_CHECKSUM_TABLE)

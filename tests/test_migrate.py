@@ -1,0 +1,397 @@
+"""migrate / status / rollback / repair against real, disposable PostgreSQL databases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from astegni_db import api
+from astegni_db.errors import IntegrityFailure, LockNotAcquired, MigrationFailed
+from astegni_db.migrating.lock import LOCK_KEY
+from astegni_db.migrating.plan import State
+from astegni_db.migrating.runner import RetryPolicy
+from tests.cli_runner import MIGRATIONS_DIR, REPO, copy_migrations, run_cli
+
+NEW_COLUMNS = ("session_frequency", "is_recurring", "recurring_pattern", "package_duration", "grade_level")
+
+
+def columns(url: str, table: str) -> dict[str, str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+            (table,),
+        ).fetchall()
+    return dict(rows)
+
+
+def scalar(url: str, query: str, params: tuple[object, ...] = ()) -> object:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(query, params).fetchone()
+    return row[0] if row else None
+
+
+def yoyo_log_ops(url: str) -> list[tuple[str, str]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT migration_id, operation FROM _yoyo_log ORDER BY created_at_utc"
+        ).fetchall()
+
+
+def test_fresh_database_gets_every_migration_once(empty_db_url: str) -> None:
+    result = api.migrate(empty_db_url, MIGRATIONS_DIR)
+    assert [r.migration_id for r in result.applied] == [
+        "0001_baseline",
+        "0002_tutoring_sessions_schedule_fields",
+    ]
+    cols = columns(empty_db_url, "tutoring_sessions")
+    assert cols["session_frequency"] == "character varying(50)"
+    assert cols["recurring_pattern"] == "json"
+    assert cols["enrollment_id"] == "integer"
+    plan = api.status(empty_db_url, MIGRATIONS_DIR)
+    assert {e.state for e in plan.entries} == {State.APPLIED}
+
+    again = api.migrate(empty_db_url, MIGRATIONS_DIR)
+    assert again.applied == []
+    assert yoyo_log_ops(empty_db_url) == [
+        ("0001_baseline", "apply"),
+        ("0002_tutoring_sessions_schedule_fields", "apply"),
+    ]
+
+
+def test_stock_yoyo_sees_the_same_state(empty_db_url: str) -> None:
+    api.migrate(empty_db_url, MIGRATIONS_DIR)
+    yoyo = Path(sys.executable).with_name("yoyo")
+    url = "postgresql+psycopg://" + empty_db_url.split("://", 1)[1]
+    listing = subprocess.run(
+        [str(yoyo), "list", "-b", "--database", url, str(MIGRATIONS_DIR)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = [line.split() for line in listing.splitlines() if "_" in line and line[:1] in "AU"]
+    assert sorted((parts[0], parts[1]) for parts in lines) == [
+        ("A", "0001_baseline"),
+        ("A", "0002_tutoring_sessions_schedule_fields"),
+    ]
+
+
+def test_migrations_applied_by_stock_yoyo_are_adopted(empty_db_url: str) -> None:
+    yoyo = Path(sys.executable).with_name("yoyo")
+    url = "postgresql+psycopg://" + empty_db_url.split("://", 1)[1]
+    subprocess.run(
+        [str(yoyo), "apply", "-b", "--database", url, str(MIGRATIONS_DIR)],
+        capture_output=True,
+        check=True,
+    )
+    plan = api.status(empty_db_url, MIGRATIONS_DIR)
+    assert {e.state for e in plan.entries} == {State.UNTRACKED}
+    result = api.migrate(empty_db_url, MIGRATIONS_DIR)
+    assert result.applied == [] and len(result.adopted) == 2
+    assert {e.state for e in api.status(empty_db_url, MIGRATIONS_DIR).entries} == {State.APPLIED}
+
+
+def test_dry_run_prints_sql_and_changes_nothing(empty_db_url: str) -> None:
+    before = scalar(empty_db_url, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")
+    res = run_cli("migrate", "--dry-run", "--database-url", empty_db_url)
+    assert res.code == 0, res.output
+    assert "-- 0001_baseline" in res.stdout and "ADD COLUMN IF NOT EXISTS session_frequency" in res.stdout
+    after = scalar(empty_db_url, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")
+    assert before == after == 0
+
+    res = run_cli("migrate", "--dry-run", "--format", "json", "--database-url", empty_db_url)
+    payload = json.loads(res.stdout)
+    assert [p["id"] for p in payload["pending"]] == [
+        "0001_baseline",
+        "0002_tutoring_sessions_schedule_fields",
+    ]
+
+
+def test_cli_migrate_json_and_status_check(empty_db_url: str) -> None:
+    res = run_cli("status", "--check", "--database-url", empty_db_url)
+    assert res.code == 3, res.output
+    assert "2 migration(s) pending" in res.stderr
+
+    res = run_cli("migrate", "--format", "json", "--database-url", empty_db_url)
+    assert res.code == 0, res.output
+    payload = json.loads(res.stdout)
+    assert [a["id"] for a in payload["applied"]] == [
+        "0001_baseline",
+        "0002_tutoring_sessions_schedule_fields",
+    ]
+    assert all(a["duration_ms"] >= 0 and a["attempts"] == 1 for a in payload["applied"])
+
+    res = run_cli("status", "--check", "--database-url", empty_db_url)
+    assert res.code == 0, res.output
+    assert "2 applied, 0 pending" in res.stdout
+
+
+def test_edited_applied_migration_is_refused_until_repaired(empty_db_url: str, tmp_path: Path) -> None:
+    migrations = copy_migrations(tmp_path / "m")
+    api.migrate(empty_db_url, migrations)
+
+    # CRLF line endings alone are not an edit.
+    baseline = migrations / "0001_baseline.sql"
+    baseline.write_bytes(baseline.read_bytes().replace(b"\n", b"\r\n"))
+    assert {e.state for e in api.status(empty_db_url, migrations).entries} == {State.APPLIED}
+
+    baseline.write_text(baseline.read_text() + "\n-- an innocent-looking edit\n")
+    plan = api.status(empty_db_url, migrations)
+    assert [e.id for e in plan.having(State.MODIFIED)] == ["0001_baseline"]
+
+    res = run_cli("migrate", "--database-url", empty_db_url, "--migrations-dir", str(migrations))
+    assert res.code == 5, res.output
+    assert "0001_baseline edited after it was applied" in res.stderr
+    res = run_cli("status", "--check", "--database-url", empty_db_url, "--migrations-dir", str(migrations))
+    assert res.code == 5 and "modified" in res.stdout
+
+    res = run_cli("repair", "--yes", "--database-url", empty_db_url, "--migrations-dir", str(migrations))
+    assert res.code == 0, res.output
+    assert {e.state for e in api.status(empty_db_url, migrations).entries} == {State.APPLIED}
+
+
+def test_renamed_and_deleted_migrations_are_detected(empty_db_url: str, tmp_path: Path) -> None:
+    migrations = copy_migrations(tmp_path / "m")
+    api.migrate(empty_db_url, migrations)
+    old = migrations / "0002_tutoring_sessions_schedule_fields.sql"
+    old.rename(migrations / "0002_session_fields.sql")
+    (migrations / "0002_tutoring_sessions_schedule_fields.rollback.sql").rename(
+        migrations / "0002_session_fields.rollback.sql"
+    )
+    plan = api.status(empty_db_url, migrations)
+    renamed = plan.having(State.RENAMED)
+    assert [(e.id, e.renamed_from) for e in renamed] == [
+        ("0002_session_fields", "0002_tutoring_sessions_schedule_fields")
+    ]
+    assert plan.pending == []  # a renamed file must never be applied a second time
+    with pytest.raises(IntegrityFailure, match="renamed to 0002_session_fields"):
+        api.migrate(empty_db_url, migrations)
+
+    (migrations / "0002_session_fields.sql").unlink()
+    plan = api.status(empty_db_url, migrations)
+    assert [e.id for e in plan.having(State.MISSING)] == ["0002_tutoring_sessions_schedule_fields"]
+    with pytest.raises(IntegrityFailure, match="its file is gone"):
+        api.migrate(empty_db_url, migrations)
+
+
+def test_failing_migration_is_rolled_back_and_named(empty_db_url: str, tmp_path: Path) -> None:
+    migrations = copy_migrations(tmp_path / "m")
+    (migrations / "0003_broken.sql").write_text(
+        "CREATE TABLE half_done (id int);\nALTER TABLE tutoring_sessions ADD COLUMN oops intt;\n"
+    )
+    res = run_cli("migrate", "--database-url", empty_db_url, "--migrations-dir", str(migrations))
+    assert res.code == 1, res.output
+    assert "apply of 0003_broken failed" in res.stderr
+    assert "rolled back" in res.stderr and "Traceback" not in res.output
+    assert scalar(empty_db_url, "SELECT to_regclass('half_done')") is None
+    plan = api.status(empty_db_url, migrations)
+    assert [e.id for e in plan.pending] == ["0003_broken"]
+    assert len(plan.having(State.APPLIED)) == 2  # the good ones before it stay applied
+
+
+def test_rollback_and_reapply(empty_db_url: str) -> None:
+    api.migrate(empty_db_url, MIGRATIONS_DIR)
+    res = run_cli("rollback", "--database-url", empty_db_url)  # not a TTY and no --yes
+    assert res.code == 2 and "without --yes" in res.stderr
+
+    res = run_cli("rollback", "--yes", "--database-url", empty_db_url)
+    assert res.code == 0, res.output
+    assert not set(NEW_COLUMNS) & set(columns(empty_db_url, "tutoring_sessions"))
+    assert [e.id for e in api.status(empty_db_url, MIGRATIONS_DIR).pending] == [
+        "0002_tutoring_sessions_schedule_fields"
+    ]
+
+    api.rollback(empty_db_url, MIGRATIONS_DIR, all_=True)
+    assert scalar(empty_db_url, "SELECT to_regclass('tutoring_sessions')") is None
+    assert scalar(empty_db_url, "SELECT count(*) FROM _yoyo_migration") == 0
+
+    api.migrate(empty_db_url, MIGRATIONS_DIR)
+    assert set(NEW_COLUMNS) <= set(columns(empty_db_url, "tutoring_sessions"))
+
+
+def test_rollback_refuses_to_destroy_data(migrated_db_url: str) -> None:
+    with psycopg.connect(migrated_db_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO tutoring_sessions (subject, session_date, start_time, session_frequency) "
+            "VALUES ('Maths', '2025-01-15', '14:00', 'weekly')"
+        )
+    with pytest.raises(MigrationFailed, match="rolled back; nothing was changed"):
+        api.rollback(migrated_db_url, MIGRATIONS_DIR)
+    assert set(NEW_COLUMNS) <= set(columns(migrated_db_url, "tutoring_sessions"))
+    assert scalar(migrated_db_url, "SELECT session_frequency FROM tutoring_sessions") == "weekly"
+
+
+def test_second_run_waits_for_the_advisory_lock_then_gives_up(migrated_db_url: str) -> None:
+    with psycopg.connect(migrated_db_url, autocommit=True, application_name="deploy-1") as holder:
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_KEY)
+        res = run_cli("migrate", "--lock-timeout", "0.3", "--database-url", migrated_db_url)
+        assert res.code == 4, res.output
+        assert f"pid {holder.info.backend_pid} (deploy-1" in res.stderr
+    # The holder's session ended: the server dropped its lock, nothing to clean up.
+    assert run_cli("migrate", "--lock-timeout", "0", "--database-url", migrated_db_url).code == 0
+
+
+def test_killed_run_leaves_no_lock_behind(migrated_db_url: str) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, psycopg\n"
+            "c = psycopg.connect(sys.argv[1], autocommit=True)\n"
+            "c.execute('SELECT pg_advisory_lock(%s, %s)', (0x41535445, 0x474E4931))\n"
+            "print('locked', flush=True); time.sleep(60)",
+            migrated_db_url,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    holder.kill()
+    holder.wait()
+    deadline = time.monotonic() + 10
+    while scalar(migrated_db_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") != 0:
+        assert time.monotonic() < deadline, "the server kept a dead process's advisory lock"
+        time.sleep(0.05)
+    res = run_cli("migrate", "--lock-timeout", "0", "--database-url", migrated_db_url)
+    assert res.code == 0, res.output
+
+
+def test_concurrent_migrates_apply_each_migration_once(empty_db_url: str) -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "astegni_db", "migrate", "--database-url", empty_db_url],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], outputs
+    ops = yoyo_log_ops(empty_db_url)
+    assert sorted(ops) == [
+        ("0001_baseline", "apply"),
+        ("0002_tutoring_sessions_schedule_fields", "apply"),
+    ]
+    assert sum("Applied 2 migration(s)" in out for out, _ in outputs) == 1
+
+
+def _partially_migrated(url: str, tmp_path: Path) -> Path:
+    """A database with only the baseline applied; returns the full migrations copy."""
+    api.migrate(url, copy_migrations(tmp_path / "baseline", upto="0001_baseline"))
+    return copy_migrations(tmp_path / "all")
+
+
+def test_ddl_gives_up_on_a_long_transaction_and_names_it(empty_db_url: str, tmp_path: Path) -> None:
+    migrations = _partially_migrated(empty_db_url, tmp_path)
+    with psycopg.connect(empty_db_url, application_name="long-report") as blocker:
+        blocker.execute("SELECT count(*) FROM tutoring_sessions")  # holds ACCESS SHARE until commit
+        res = run_cli(
+            "migrate",
+            "--ddl-lock-timeout", "50",
+            "--ddl-retries", "2",
+            "--database-url", empty_db_url,
+            "--migrations-dir", str(migrations),
+        )
+        assert res.code == 4, res.output
+        assert f"pid {blocker.info.backend_pid} (long-report" in res.stderr
+        assert "gave up after 3 attempts" in res.stderr
+        blocker.rollback()
+    assert not set(NEW_COLUMNS) & set(columns(empty_db_url, "tutoring_sessions"))
+
+
+def test_ddl_retries_until_the_blocker_ends(empty_db_url: str, tmp_path: Path) -> None:
+    migrations = _partially_migrated(empty_db_url, tmp_path)
+    blocker = psycopg.connect(empty_db_url)
+    blocker.execute("SELECT count(*) FROM tutoring_sessions")
+    timer = threading.Timer(0.8, blocker.rollback)
+    timer.start()
+    try:
+        result = api.migrate(
+            empty_db_url,
+            migrations,
+            api.MigrateOptions(ddl=RetryPolicy(lock_timeout_ms=50, retries=20, backoff_initial_s=0.05)),
+        )
+    finally:
+        timer.join()
+        blocker.close()
+    (step,) = result.applied
+    assert step.migration_id == "0002_tutoring_sessions_schedule_fields" and step.attempts > 1
+    assert set(NEW_COLUMNS) <= set(columns(empty_db_url, "tutoring_sessions"))
+
+
+def test_blocked_migration_does_not_stall_other_queries(empty_db_url: str, tmp_path: Path) -> None:
+    """While our ALTER waits, a reader queued behind it waits at most ~lock_timeout."""
+    migrations = _partially_migrated(empty_db_url, tmp_path)
+    blocker = psycopg.connect(empty_db_url)
+    blocker.execute("SELECT count(*) FROM tutoring_sessions")
+    waits: list[float] = []
+
+    def reader() -> None:
+        with psycopg.connect(empty_db_url, autocommit=True) as conn:
+            for _ in range(20):
+                started = time.perf_counter()
+                conn.execute("SELECT count(*) FROM tutoring_sessions")
+                waits.append(time.perf_counter() - started)
+                time.sleep(0.02)
+
+    thread = threading.Thread(target=reader)
+    with pytest.raises(LockNotAcquired):
+        thread.start()
+        api.migrate(
+            empty_db_url,
+            migrations,
+            api.MigrateOptions(ddl=RetryPolicy(lock_timeout_ms=100, retries=3, backoff_initial_s=0.05)),
+        )
+    thread.join()
+    blocker.close()
+    # Generous bound (shared machine); without lock_timeout the reader would wait
+    # for the whole blocking transaction, i.e. until the test ends.
+    assert max(waits) < 2.0
+
+
+def test_role_without_create_rights_gets_a_clear_error(pg_server: object, empty_db_url: str) -> None:
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS astegni_reader")
+        conn.execute("CREATE ROLE astegni_reader LOGIN PASSWORD 'Reader-Secret-42'")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    user_url = empty_db_url.replace("postgres:", "astegni_reader:", 1)
+    user_url = user_url.split("@", 1)[1]
+    user_url = "postgresql://astegni_reader:Reader-Secret-42@" + user_url
+    try:
+        res = run_cli("migrate", "--database-url", user_url)
+        assert res.code == 1, res.output
+        assert "permission denied" in res.stderr
+        assert "Reader-Secret-42" not in res.output and "Traceback" not in res.output
+        # status only reads: it works for the same role.
+        res = run_cli("status", "--database-url", user_url)
+        assert res.code == 0, res.output
+        assert "0 applied, 2 pending" in res.stdout
+    finally:
+        with psycopg.connect(empty_db_url, autocommit=True) as conn:
+            conn.execute("DROP OWNED BY astegni_reader")
+            conn.execute("DROP ROLE astegni_reader")
+
+
+def test_wrong_password_and_missing_database(empty_db_url: str) -> None:
+    userinfo, rest = empty_db_url.split("://", 1)[1].split("@", 1)
+    user = userinfo.split(":", 1)[0]
+    wrong = f"postgresql://{user}:Not-The-Password-9@{rest}"
+    res = run_cli("migrate", "--database-url", wrong)
+    assert res.code == 7, res.output
+    assert "password authentication failed" in res.stderr
+    assert "Not-The-Password-9" not in res.output
+
+    missing = empty_db_url.rsplit("/", 1)[0] + "/no_such_database"
+    res = run_cli("status", "--format", "json", "--database-url", missing)
+    assert res.code == 7
+    assert json.loads(res.stdout)["error"]["exit_code"] == 7
+    assert 'database "no_such_database" does not exist' in res.stderr
