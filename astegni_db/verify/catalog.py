@@ -1,0 +1,177 @@
+"""Read the live schema of named tables from pg_catalog, in two round trips.
+
+Round trip 1 resolves the spec's table names to OIDs; round trip 2 sends the
+column, constraint and index queries together in one pipeline, keyed by those
+OIDs. Nothing here scales with the number of unrelated tables, needs more
+than SELECT on the catalogs, or touches yoyo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+# pg_constraint.confdeltype letters.
+_ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
+_RELATION_KINDS = {
+    "r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
+    "f": "foreign table", "S": "sequence", "i": "index", "I": "partitioned index",
+    "c": "composite type", "t": "TOAST table",
+}
+TABLE_KINDS = frozenset({"r", "p"})
+
+
+@dataclass(frozen=True)
+class LiveColumn:
+    name: str
+    type: str
+    nullable: bool
+    default: str | None
+    identity: str  # '' | 'a' (ALWAYS) | 'd' (BY DEFAULT)
+    generated: str  # '' | 's' (STORED)
+    comment: str | None
+    owned_sequence: str | None
+
+    @property
+    def serial(self) -> bool:
+        return (
+            self.owned_sequence is not None
+            and self.default == f"nextval('{self.owned_sequence}'::regclass)"
+        )
+
+    def describe_default(self) -> str:
+        if self.identity:
+            return f"GENERATED {'ALWAYS' if self.identity == 'a' else 'BY DEFAULT'} AS IDENTITY"
+        if self.generated:
+            return f"GENERATED ALWAYS AS ({self.default}) STORED"
+        if self.serial:
+            return "serial"
+        return "no default" if self.default is None else self.default
+
+
+@dataclass(frozen=True)
+class LiveForeignKey:
+    name: str
+    columns: tuple[str, ...]
+    references: str
+    referenced_columns: tuple[str, ...]
+    on_delete: str
+    on_update: str
+    validated: bool
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    name: str
+    definition: str  # pg_get_constraintdef(oid, true), e.g. "CHECK (status::text = ...)"
+    validated: bool
+
+
+@dataclass(frozen=True)
+class LiveIndex:
+    name: str
+    method: str
+    columns: tuple[str, ...]
+    include: tuple[str, ...]
+    where: str | None
+    unique: bool
+    valid: bool
+
+
+@dataclass
+class LiveTable:
+    name: str
+    oid: int
+    kind: str  # pg_class.relkind
+    columns: dict[str, LiveColumn] = field(default_factory=dict)
+    primary_key: tuple[str, ...] | None = None
+    foreign_keys: list[LiveForeignKey] = field(default_factory=list)
+    checks: list[LiveCheck] = field(default_factory=list)
+    indexes: list[LiveIndex] = field(default_factory=list)
+
+    @property
+    def kind_name(self) -> str:
+        return _RELATION_KINDS.get(self.kind, f"relation of kind {self.kind!r}")
+
+    @property
+    def is_table(self) -> bool:
+        return self.kind in TABLE_KINDS
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The relations found under the names asked for; a missing name maps to None."""
+
+    relations: Mapping[str, LiveTable | None]
+
+
+@cache
+def catalog_sql(name: str) -> str:
+    return resources.files("astegni_db.verify").joinpath("sql", f"{name}.sql").read_text()
+
+
+def read_catalog(conn: psycopg.Connection[Any], names: Iterable[str]) -> Catalog:
+    wanted = sorted(set(names))
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(catalog_sql("tables"), {"names": wanted})
+        resolved = cur.fetchall()
+    relations: dict[str, LiveTable | None] = {
+        row["name"]: None if row["table_oid"] is None
+        else LiveTable(name=row["name"], oid=row["table_oid"], kind=row["kind"])
+        for row in resolved
+    }
+    by_oid = {table.oid: table for table in relations.values() if table and table.is_table}
+    if by_oid:
+        _fill_tables(conn, by_oid)
+    return Catalog(relations=relations)
+
+
+def _fill_tables(conn: psycopg.Connection[Any], by_oid: dict[int, LiveTable]) -> None:
+    params = {"table_oids": list(by_oid)}
+    cursors = [conn.cursor(row_factory=dict_row) for _ in range(3)]
+    # One pipeline: the three statements and a single Sync go out together and
+    # the client waits once for all three results.
+    with conn.pipeline():
+        for cur, query in zip(cursors, ("columns", "constraints", "indexes"), strict=True):
+            cur.execute(catalog_sql(query), params)
+    column_rows, constraint_rows, index_rows = (cur.fetchall() for cur in cursors)
+    for cur in cursors:
+        cur.close()
+
+    for row in column_rows:
+        by_oid[row["table_oid"]].columns[row["name"]] = LiveColumn(
+            name=row["name"], type=row["type"], nullable=row["nullable"],
+            default=row["default_expr"], identity=row["identity"], generated=row["generated"],
+            comment=row["comment"], owned_sequence=row["owned_sequence"],
+        )
+    for row in constraint_rows:
+        table = by_oid[row["table_oid"]]
+        if row["kind"] == "p":
+            table.primary_key = tuple(row["columns"])
+        elif row["kind"] == "f":
+            table.foreign_keys.append(LiveForeignKey(
+                name=row["name"], columns=tuple(row["columns"]),
+                references=row["referenced_table"],
+                referenced_columns=tuple(row["referenced_columns"]),
+                on_delete=_ACTIONS[row["on_delete"]], on_update=_ACTIONS[row["on_update"]],
+                validated=row["validated"],
+            ))
+        else:
+            table.checks.append(LiveCheck(
+                name=row["name"], definition=row["definition"], validated=row["validated"],
+            ))
+    for row in index_rows:
+        # The primary key's index is the primary key: checked as such, not twice.
+        if row["is_primary"]:
+            continue
+        by_oid[row["table_oid"]].indexes.append(LiveIndex(
+            name=row["name"], method=row["method"], columns=tuple(row["columns"]),
+            include=tuple(row["include"]), where=row["predicate"],
+            unique=row["is_unique"], valid=row["is_valid"],
+        ))

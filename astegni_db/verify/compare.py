@@ -1,0 +1,207 @@
+"""Spec against catalog, one function per object kind; every check becomes a Finding.
+
+Passing checks are findings too (status "ok"), so a report shows what was
+checked, not only what failed. Objects are matched by meaning: foreign keys by
+their columns, CHECKs by their normalised expression, indexes by their
+definition; generated names never matter.
+"""
+
+from __future__ import annotations
+
+from astegni_db.verify.catalog import Catalog, LiveColumn, LiveForeignKey, LiveIndex, LiveTable
+from astegni_db.verify.findings import Finding
+from astegni_db.verify.spec import (
+    ColumnSpec,
+    ForeignKeySpec,
+    IndexSpec,
+    Spec,
+    TableSpec,
+    normalise_check,
+)
+
+
+def compare_spec(spec: Spec, catalog: Catalog) -> list[Finding]:
+    findings: list[Finding] = []
+    for table in spec.tables.values():
+        live = catalog.relations.get(table.name)
+        presence = compare_table(table, live)
+        findings.append(presence)
+        if presence.status != "ok" or live is None:
+            continue
+        findings += compare_columns(table, live)
+        findings += compare_primary_key(table, live)
+        findings += compare_foreign_keys(table, live)
+        findings += compare_checks(table, live)
+        findings += compare_indexes(table, live)
+    findings += compare_unexpected_tables(spec, catalog)
+    return findings
+
+
+def compare_table(table: TableSpec, live: LiveTable | None) -> Finding:
+    actual = "missing" if live is None else live.kind_name
+    return Finding.check(table.name, table.name, "table", "table", actual)
+
+
+def compare_unexpected_tables(spec: Spec, catalog: Catalog) -> list[Finding]:
+    findings = []
+    for name in spec.unexpected_tables:
+        live = catalog.relations.get(name)
+        actual = "absent" if live is None else f"present ({live.kind_name})"
+        findings.append(Finding.check(name, name, "table", "absent", actual))
+    return findings
+
+
+def compare_columns(table: TableSpec, live: LiveTable) -> list[Finding]:
+    findings = []
+    for column in table.columns.values():
+        obj = f"{table.name}.{column.name}"
+        found = live.columns.get(column.name)
+        if found is None:
+            findings.append(Finding.check(table.name, obj, "column", "present", "missing"))
+            continue
+        findings.append(Finding.check(table.name, obj, "column", "present", "present"))
+        findings += compare_column(table.name, column, found)
+    if not table.partial:
+        for extra in live.columns.values():
+            if extra.name not in table.columns:
+                obj = f"{table.name}.{extra.name}"
+                findings.append(Finding.check(
+                    table.name, obj, "column", "not in spec", f"present ({extra.type})",
+                    failing="note",
+                ))
+    return findings
+
+
+def compare_column(table: str, column: ColumnSpec, live: LiveColumn) -> list[Finding]:
+    obj = f"{table}.{column.name}"
+    expected_default = "serial" if column.serial else (column.default or "no default")
+    findings = [
+        Finding.check(table, obj, "type", column.type, live.type),
+        Finding.check(table, obj, "nullable", _nullability(column.nullable),
+                      _nullability(live.nullable)),
+        Finding.check(table, obj, "default", expected_default, live.describe_default()),
+    ]
+    if column.comment is not None:
+        findings.append(Finding.check(
+            table, obj, "comment", repr(column.comment),
+            "no comment" if live.comment is None else repr(live.comment),
+        ))
+    elif live.comment is not None:
+        # A comment nobody asked for is harmless: worth a note, not a failure.
+        findings.append(Finding.check(
+            table, obj, "comment", "no comment", repr(live.comment), failing="note",
+        ))
+    return findings
+
+
+def _nullability(nullable: bool) -> str:
+    return "nullable" if nullable else "NOT NULL"
+
+
+def compare_primary_key(table: TableSpec, live: LiveTable) -> list[Finding]:
+    if table.primary_key is None and table.partial:
+        return []
+    return [Finding.check(
+        table.name, f"{table.name} primary key", "primary_key",
+        _describe_key(table.primary_key), _describe_key(live.primary_key),
+    )]
+
+
+def _describe_key(columns: tuple[str, ...] | None) -> str:
+    return "none" if columns is None else f"PRIMARY KEY ({', '.join(columns)})"
+
+
+def compare_foreign_keys(table: TableSpec, live: LiveTable) -> list[Finding]:
+    findings = []
+    matched: set[str] = set()
+    for fk in sorted(table.foreign_keys):
+        obj = f"{table.name}({', '.join(fk.columns)}) foreign key"
+        candidates = [found for found in live.foreign_keys if found.columns == fk.columns]
+        expected = _describe_fk(fk)
+        exact = [found for found in candidates if _describe_fk(found) == expected]
+        chosen = (exact or candidates or [None])[0]
+        if chosen is not None:
+            matched.add(chosen.name)
+        findings.append(Finding.check(
+            table.name, obj, "foreign_key", expected,
+            "none" if chosen is None else _describe_fk(chosen),
+        ))
+        if chosen is not None and not chosen.validated:
+            findings.append(_not_validated(table.name, obj, "foreign_key"))
+    if not table.partial:
+        for extra in live.foreign_keys:
+            if extra.name not in matched:
+                obj = f"{table.name}({', '.join(extra.columns)}) foreign key"
+                findings.append(Finding.check(
+                    table.name, obj, "foreign_key", "none", _describe_fk(extra),
+                ))
+    return findings
+
+
+def _describe_fk(fk: ForeignKeySpec | LiveForeignKey) -> str:
+    text = f"-> {fk.references}({', '.join(fk.referenced_columns)}) ON DELETE {fk.on_delete.upper()}"
+    if fk.on_update != "no action":
+        text += f" ON UPDATE {fk.on_update.upper()}"
+    return text
+
+
+def _not_validated(table: str, obj: str, kind: str) -> Finding:
+    # NOT VALID constraints hold for new rows only; existing rows were never
+    # checked. The schema is right, the data may not be: a warning.
+    return Finding(
+        table, obj, kind, "validated", "NOT VALID", "warning",
+        f"{obj}: not validated yet (NOT VALID): existing rows were never checked",
+    )
+
+
+def compare_checks(table: TableSpec, live: LiveTable) -> list[Finding]:
+    findings = []
+    live_by_meaning = {normalise_check(check.definition): check for check in live.checks}
+    for expression in sorted(table.checks):
+        obj = f"{table.name} CHECK ({expression})"
+        found = live_by_meaning.get(expression)
+        findings.append(Finding.check(
+            table.name, obj, "check", "present", "missing" if found is None else "present",
+        ))
+        if found is not None and not found.validated:
+            findings.append(_not_validated(table.name, obj, "check"))
+    if not table.partial:
+        for expression, check in sorted(live_by_meaning.items()):
+            if expression not in table.checks:
+                obj = f"{table.name} CHECK ({expression})"
+                findings.append(Finding.check(
+                    table.name, obj, "check", "absent", f"present (as {check.name})",
+                ))
+    return findings
+
+
+def index_spec_of(index: LiveIndex) -> IndexSpec:
+    return IndexSpec(
+        columns=index.columns, unique=index.unique, method=index.method,
+        include=index.include, where=index.where,
+    )
+
+
+def compare_indexes(table: TableSpec, live: LiveTable) -> list[Finding]:
+    findings = []
+    remaining = list(live.indexes)
+    for index in sorted(table.indexes):
+        obj = f"{table.name} index {index.describe()}"
+        # Valid indexes first: a leftover invalid duplicate must not hide a good one.
+        same = sorted(
+            (found for found in remaining if index_spec_of(found) == index),
+            key=lambda found: not found.valid,
+        )
+        if not same:
+            findings.append(Finding.check(table.name, obj, "index", "present", "missing"))
+            continue
+        remaining.remove(same[0])
+        actual = "present" if same[0].valid else f"invalid ({same[0].name})"
+        findings.append(Finding.check(table.name, obj, "index", "present", actual))
+    if not table.partial:
+        for extra in remaining:
+            obj = f"{table.name} index {index_spec_of(extra).describe()}"
+            findings.append(Finding.check(
+                table.name, obj, "index", "absent", f"present (as {extra.name})", failing="note",
+            ))
+    return findings

@@ -1,0 +1,31 @@
+"""One checked fact about the live database: what was expected, what was found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Status = Literal["ok", "error", "warning", "note"]
+STATUSES: tuple[Status, ...] = ("ok", "error", "warning", "note")
+
+
+@dataclass(frozen=True)
+class Finding:
+    table: str  # the spec table it belongs to; "queries" for application queries
+    object: str  # what was checked, e.g. "tutoring_sessions.recurring_pattern"
+    kind: str  # table, column, type, nullable, default, comment, primary_key, ...
+    expected: str
+    actual: str
+    status: Status
+    message: str
+
+    @classmethod
+    def check(
+        cls, table: str, obj: str, kind: str, expected: str, actual: str,
+        *, failing: Status = "error",
+    ) -> Finding:
+        """A comparison: ok when expected == actual, else a finding of status ``failing``."""
+        if expected == actual:
+            return cls(table, obj, kind, expected, actual, "ok", f"{obj}: {actual}")
+        return cls(table, obj, kind, expected, actual, failing,
+                   f"{obj}: expected {expected}, found {actual}")

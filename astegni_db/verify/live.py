@@ -1,0 +1,187 @@
+"""`inspect`: the live schema of the spec's tables, written in the spec's own TOML format.
+
+On a correctly migrated database the output describes the same tables as
+checks/schema.toml, so `diff` between the two shows drift, and a new spec
+can start from a real database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+from astegni_db.verify.catalog import Catalog, LiveColumn, LiveTable
+from astegni_db.verify.compare import index_spec_of
+from astegni_db.verify.spec import (
+    SPEC_FORMAT,
+    ColumnSpec,
+    ForeignKeySpec,
+    IndexSpec,
+    Spec,
+    TableSpec,
+    normalise_check,
+)
+
+
+def live_spec(spec: Spec, catalog: Catalog) -> tuple[Spec, list[str]]:
+    """The spec the live database would have, and notes about what could not be described."""
+    tables: dict[str, TableSpec] = {}
+    notes: list[str] = []
+    for table in spec.tables.values():
+        live = catalog.relations.get(table.name)
+        if live is None:
+            notes.append(f"table {table.name}: not found")
+        elif not live.is_table:
+            notes.append(f"table {table.name}: found a {live.kind_name}, not a table")
+        else:
+            tables[table.name] = _live_table(table, live)
+    unexpected = []
+    for name in spec.unexpected_tables:
+        if catalog.relations.get(name) is None:
+            unexpected.append(name)
+        else:
+            notes.append(f"unexpected table {name}: present")
+    return Spec(tables=tables, unexpected_tables=tuple(unexpected),
+                allowed_values=spec.allowed_values), notes
+
+
+def _live_table(table: TableSpec, live: LiveTable) -> TableSpec:
+    # A partial table is described only as far as the spec describes it.
+    def wanted(present: bool) -> bool:
+        return not table.partial or present
+
+    columns = {
+        name: _column_spec(column)
+        for name, column in live.columns.items()
+        if wanted(name in table.columns)
+    }
+    foreign_keys = frozenset(
+        ForeignKeySpec(
+            columns=fk.columns, references=fk.references,
+            referenced_columns=fk.referenced_columns,
+            on_delete=fk.on_delete, on_update=fk.on_update,
+        )
+        for fk in live.foreign_keys
+        if wanted(any(spec_fk.columns == fk.columns for spec_fk in table.foreign_keys))
+    )
+    checks = frozenset(
+        expression
+        for expression in (normalise_check(check.definition) for check in live.checks)
+        if wanted(expression in table.checks)
+    )
+    indexes = frozenset(
+        index for index in (index_spec_of(found) for found in live.indexes)
+        if wanted(index in table.indexes)
+    )
+    primary_key = live.primary_key if wanted(table.primary_key is not None) else None
+    return TableSpec(
+        name=table.name, partial=table.partial, columns=columns, primary_key=primary_key,
+        foreign_keys=foreign_keys, checks=checks, indexes=indexes,
+    )
+
+
+def _column_spec(column: LiveColumn) -> ColumnSpec:
+    serial = column.serial
+    default = None if serial or column.default is None else column.describe_default()
+    return ColumnSpec(
+        name=column.name, type=column.type, nullable=column.nullable,
+        default=default, serial=serial, comment=column.comment,
+    )
+
+
+def spec_to_toml(spec: Spec, *, header: Iterable[str] = ()) -> str:
+    lines = [f"# {line}" if line else "#" for line in header]
+    lines += [f"format = {SPEC_FORMAT}", ""]
+    if spec.unexpected_tables:
+        lines += [f"unexpected_tables = {_strings(spec.unexpected_tables)}", ""]
+    for table in spec.tables.values():
+        lines += _table_lines(table)
+    for table_name, columns in spec.allowed_values.items():
+        lines.append(f"[allowed_values.{_key(table_name)}]")
+        lines += [f"{_key(column)} = {_strings(values)}" for column, values in columns.items()]
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _table_lines(table: TableSpec) -> list[str]:
+    lines = [f"[tables.{_key(table.name)}]"]
+    if table.partial:
+        lines.append("partial = true")
+    if table.primary_key is not None:
+        lines.append(f"primary_key = {_strings(table.primary_key)}")
+    if not table.partial or table.foreign_keys:
+        lines += _inline_list("foreign_keys", [_fk_inline(fk) for fk in sorted(table.foreign_keys)])
+    if not table.partial or table.checks:
+        lines += _inline_list("checks", [_string(check) for check in sorted(table.checks)])
+    if not table.partial or table.indexes:
+        lines += _inline_list("indexes", [_index_inline(ix) for ix in sorted(table.indexes)])
+    lines.append("")
+    if table.columns:
+        lines.append(f"[tables.{_key(table.name)}.columns]")
+        lines += [f"{_key(c.name)} = {_column_inline(c)}" for c in table.columns.values()]
+        lines.append("")
+    return lines
+
+
+def _inline_list(key: str, items: list[str]) -> list[str]:
+    if not items:
+        return [f"{key} = []"]
+    return [f"{key} = [", *(f"    {item}," for item in items), "]"]
+
+
+def _column_inline(column: ColumnSpec) -> str:
+    fields = [f"type = {_string(column.type)}", f"nullable = {_bool(column.nullable)}"]
+    if column.serial:
+        fields.append("serial = true")
+    if column.default is not None:
+        fields.append(f"default = {_string(column.default)}")
+    if column.comment is not None:
+        fields.append(f"comment = {_string(column.comment)}")
+    return "{ " + ", ".join(fields) + " }"
+
+
+def _fk_inline(fk: ForeignKeySpec) -> str:
+    fields = [
+        f"columns = {_strings(fk.columns)}",
+        f"references = {_string(fk.references)}",
+        f"referenced_columns = {_strings(fk.referenced_columns)}",
+        f"on_delete = {_string(fk.on_delete)}",
+    ]
+    if fk.on_update != "no action":
+        fields.append(f"on_update = {_string(fk.on_update)}")
+    return "{ " + ", ".join(fields) + " }"
+
+
+def _index_inline(index: IndexSpec) -> str:
+    fields = [f"columns = {_strings(index.columns)}"]
+    if index.unique:
+        fields.append("unique = true")
+    if index.method != "btree":
+        fields.append(f"method = {_string(index.method)}")
+    if index.include:
+        fields.append(f"include = {_strings(index.include)}")
+    if index.where is not None:
+        fields.append(f"where = {_string(index.where)}")
+    return "{ " + ", ".join(fields) + " }"
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _key(name: str) -> str:
+    return name if _BARE_KEY.match(name) else _string(name)
+
+
+def _string(value: str) -> str:
+    # JSON string escapes are a subset of TOML basic-string escapes.
+    # TOML also forbids a raw DEL, which JSON leaves alone.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _strings(values: Iterable[str]) -> str:
+    return "[" + ", ".join(_string(value) for value in values) + "]"
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"

@@ -1,0 +1,34 @@
+-- Columns of the given tables: type as declared (typmod included), nullability,
+-- default as PostgreSQL prints it, comment, and the sequence the column owns
+-- (a serial column's default is nextval() of it, whatever its name).
+-- Parameters: table_oids oid[]
+SELECT a.attrelid AS table_oid,
+       a.attname AS name,
+       format_type(a.atttypid, a.atttypmod) AS type,
+       NOT a.attnotnull AS nullable,
+       pg_get_expr(d.adbin, d.adrelid) AS default_expr,
+       a.attidentity AS identity,
+       a.attgenerated AS generated,
+       col_description(a.attrelid, a.attnum) AS comment,
+       owned.sequence_name AS owned_sequence
+  FROM pg_attribute AS a
+  LEFT JOIN pg_attrdef AS d
+    ON d.adrelid = a.attrelid
+   AND d.adnum = a.attnum
+  LEFT JOIN LATERAL (
+        SELECT s.oid::regclass::text AS sequence_name
+          FROM pg_depend AS dep
+          JOIN pg_class AS s
+            ON s.oid = dep.objid
+           AND s.relkind = 'S'
+         WHERE dep.refclassid = 'pg_class'::regclass
+           AND dep.refobjid = a.attrelid
+           AND dep.refobjsubid = a.attnum
+           AND dep.classid = 'pg_class'::regclass
+           AND dep.deptype = 'a'
+         LIMIT 1
+       ) AS owned ON true
+ WHERE a.attrelid = ANY (%(table_oids)s::oid[])
+   AND a.attnum > 0
+   AND NOT a.attisdropped
+ ORDER BY a.attrelid, a.attnum;

@@ -1,0 +1,12 @@
+-- The spec's tables, resolved to OIDs in one round trip.
+-- to_regclass() looks names up on the search_path exactly as the application's
+-- unqualified queries (and the migrations) do; only these names are looked up,
+-- so the cost does not grow with unrelated tables.
+-- Parameters: names text[]
+SELECT wanted.name,
+       c.oid AS table_oid,
+       c.relkind AS kind
+  FROM unnest(%(names)s::text[]) AS wanted (name)
+  LEFT JOIN pg_class AS c
+    ON c.oid = to_regclass(quote_ident(wanted.name))
+ ORDER BY wanted.name;
