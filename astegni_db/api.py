@@ -153,13 +153,17 @@ def migrate(
             assert entry.file is not None
             applied.append(
                 runner.run_one(
-                    backend, target, entry.file, migrations[entry.id], "apply", options.ddl, on_event
+                    backend,
+                    target,
+                    entry.file,
+                    migrations[entry.id],
+                    "apply",
+                    options.ddl,
+                    on_event,
                 )
             )
     del psycopg
-    return MigrateResult(
-        applied, plan, adopted, repaired, (time.perf_counter() - started) * 1000
-    )
+    return MigrateResult(applied, plan, adopted, repaired, (time.perf_counter() - started) * 1000)
 
 
 def _adopt_untracked(conn: psycopg.Connection, plan: Plan, target: DatabaseTarget) -> list[str]:

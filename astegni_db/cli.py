@@ -125,7 +125,11 @@ def _target(database_url: str | None) -> DatabaseTarget:
 
 
 def _options(
-    lock_timeout: float, ddl_lock_timeout: int, ddl_retries: int, connect_timeout: int, **flags: bool
+    lock_timeout: float,
+    ddl_lock_timeout: int,
+    ddl_retries: int,
+    connect_timeout: int,
+    **flags: bool,
 ) -> MigrateOptions:
     from astegni_db.api import MigrateOptions
     from astegni_db.migrating.runner import RetryPolicy
@@ -231,10 +235,15 @@ def migrate(
                 "version": 1,
                 "database": target.redacted,
                 "applied": [
-                    {"id": r.migration_id, "duration_ms": round(r.duration_ms, 1), "attempts": r.attempts}
+                    {
+                        "id": r.migration_id,
+                        "duration_ms": round(r.duration_ms, 1),
+                        "attempts": r.attempts,
+                    }
                     for r in result.applied
                 ],
-                "already_applied": len(result.plan_before.entries) - len(result.plan_before.pending),
+                "already_applied": len(result.plan_before.entries)
+                - len(result.plan_before.pending),
                 "adopted": result.adopted,
                 "repaired": result.repaired,
                 "notices": notices,
@@ -337,7 +346,9 @@ def status(
         if plan.problems:
             from astegni_db.errors import IntegrityFailure
 
-            raise IntegrityFailure(f"applied migrations changed on disk: {plan.describe_problems()}")
+            raise IntegrityFailure(
+                f"applied migrations changed on disk: {plan.describe_problems()}"
+            )
         if plan.pending:
             raise PendingMigrations(f"{len(plan.pending)} migration(s) pending")
 
@@ -403,7 +414,9 @@ def rollback(
     names = ", ".join(e.id for e in chosen)
     if not yes:
         if not sys.stdin.isatty():
-            raise ConfigError(f"refusing to roll back {names} without --yes (no terminal to confirm)")
+            raise ConfigError(
+                f"refusing to roll back {names} without --yes (no terminal to confirm)"
+            )
         click.confirm(f"Roll back {names} on {target.redacted}?", abort=True, err=True)
     options = _options(lock_timeout, ddl_lock_timeout, ddl_retries, connect_timeout)
     result = api.rollback(
@@ -455,6 +468,67 @@ def new(migrations_dir: Path, name: str) -> None:
 
     forward, back = new_migration(migrations_dir, name)
     _ui().out(f"Created {forward}\nCreated {back}")
+
+
+@cli.group()
+def dev() -> None:
+    """The local development database under ./.astegni-db/dev (never used under CI=true).
+
+    With no --database-url, no DATABASE_URL and no .env, migrate, status and
+    verify start it on demand and use it.
+    """
+
+
+@dev.command("start")
+def dev_start() -> None:
+    """Start the dev database (create it on first use) and print its URL."""
+    from astegni_db import devdb
+    from astegni_db.settings import redact_url
+
+    url = devdb.start()
+    _ui().say(f"dev database running: {redact_url(url)}")
+    _ui().out(url)
+
+
+@dev.command("url")
+def dev_url() -> None:
+    """Print the dev database's URL (with its local password), for DATABASE_URL=$(...)."""
+    from astegni_db import devdb
+
+    _ui().out(devdb.url())
+
+
+@dev.command("stop")
+def dev_stop() -> None:
+    """Stop the dev database's server; its data stays for the next start."""
+    from astegni_db import devdb
+
+    _ui().out("stopped" if devdb.stop() else "not running")
+
+
+@dev.command("reset")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def dev_reset(yes: bool) -> None:
+    """Drop and recreate the dev database (empty, nothing applied)."""
+    from astegni_db import devdb
+
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ConfigError("refusing to reset the dev database without --yes")
+        click.confirm("Drop every table in the dev database?", abort=True, err=True)
+    devdb.reset()
+    _ui().out("dev database reset")
+
+
+@dev.command("status")
+def dev_status() -> None:
+    """Whether the dev database exists and runs, and where it lives."""
+    from astegni_db import devdb
+    from astegni_db.settings import redact_url
+
+    st = devdb.status()
+    state = "running" if st.running else ("stopped" if st.initialised else "not created")
+    _ui().out(f"{state}: {st.directory}" + (f" {redact_url(st.url)}" if st.url else ""))
 
 
 def main() -> NoReturn:

@@ -37,7 +37,9 @@ def new_migration(directory: Path, name: str) -> tuple[Path, Path]:
         )
     directory.mkdir(parents=True, exist_ok=True)
     existing = sorted(
-        p.stem for p in directory.iterdir() if p.suffix == ".sql" and not p.name.endswith(ROLLBACK_SUFFIX)
+        p.stem
+        for p in directory.iterdir()
+        if p.suffix == ".sql" and not p.name.endswith(ROLLBACK_SUFFIX)
     )
     numbers = [int(m.group(1)) for stem in existing if (m := _NUMBER.match(stem))]
     migration_id = f"{max(numbers, default=0) + 1:04d}_{slug}"

@@ -7,9 +7,10 @@ printed goes through :meth:`DatabaseTarget.redacted` or :func:`scrub`.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from astegni_db.errors import ConfigError
 
@@ -17,6 +18,7 @@ from astegni_db.errors import ConfigError
 # other two are what libpq, dbmate and Heroku-style settings hand out.
 ACCEPTED_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 REDACTED = "***"
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 # Every password seen while parsing URLs in this process; the CLI edge scrubs
 # them from any message, including ones raised before a target exists.
 KNOWN_SECRETS: set[str] = set()
@@ -71,7 +73,7 @@ def parse_database_url(raw: str, source: str) -> DatabaseTarget:
         raise ConfigError(f"invalid database URL from {source}: {reason}") from None
     if parts.fragment:
         raise ConfigError(f"invalid database URL from {source}: unexpected '#' fragment")
-    url = urlunsplit(parts)
+    url = "postgresql://" + raw.split("://", 1)[1]
     return DatabaseTarget(url=url, source=source, secrets=secrets)
 
 
@@ -95,24 +97,16 @@ def _secrets_in(raw: str) -> tuple[str, ...]:
 
 def redact_url(url: str) -> str:
     """The URL with its password (in user info or ``password=``) replaced by ***."""
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            userinfo, _, hostport = netloc.rpartition("@")
-            if ":" in userinfo:
-                userinfo = userinfo.split(":", 1)[0] + ":" + REDACTED
-            netloc = f"{userinfo}@{hostport}"
-        query = urlencode(
-            [
-                (k, REDACTED if k.lower() == "password" else v)
-                for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            ],
-            safe="*",
-        )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-    except ValueError:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
         return "(unparseable URL)"
+    netloc, slash, tail = rest.partition("/")
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        if ":" in userinfo:
+            netloc = userinfo.split(":", 1)[0] + ":" + REDACTED + "@" + hostport
+    tail = _QUERY_PASSWORD.sub(lambda m: m.group(1) + REDACTED, tail)
+    return f"{scheme}://{netloc}{slash}{tail}"
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
@@ -154,7 +148,7 @@ def resolve_target(
         raise ConfigError("no database URL: pass --database-url or set DATABASE_URL")
     from astegni_db import devdb
 
-    return parse_database_url(devdb.ensure_started(), "dev database")
+    return parse_database_url(devdb.start(), "dev database")
 
 
 def _truthy(value: str | None) -> bool:

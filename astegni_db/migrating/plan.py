@@ -73,9 +73,9 @@ def build_plan(files: list[MigrationFile], applied: list[AppliedMigration]) -> P
         a.checksum: a for a in applied if a.id not in by_id and a.checksum is not None
     }
     renamed: dict[str, AppliedMigration] = {}
-    for f in files:
-        if f.id not in applied_ids and f.checksum in missing_by_checksum:
-            renamed[f.id] = missing_by_checksum.pop(f.checksum)
+    for pending_file in files:
+        if pending_file.id not in applied_ids and pending_file.checksum in missing_by_checksum:
+            renamed[pending_file.id] = missing_by_checksum.pop(pending_file.checksum)
     renamed_old_ids = {a.id for a in renamed.values()}
     newest_applied = max((a.id for a in applied if a.id in by_id), default="")
 
@@ -93,12 +93,21 @@ def build_plan(files: list[MigrationFile], applied: list[AppliedMigration]) -> P
         else:
             state = State.APPLIED
         entries.append(Entry(a.id, state, f, a.applied_at, a.checksum))
-    for f in files:
-        if f.id in applied_ids:
+    for pending_file in files:
+        if pending_file.id in applied_ids:
             continue
-        old = renamed.get(f.id)
+        old = renamed.get(pending_file.id)
         if old is not None:
-            entries.append(Entry(f.id, State.RENAMED, f, old.applied_at, old.checksum, old.id))
+            entries.append(
+                Entry(pending_file.id, State.RENAMED, pending_file, old.applied_at, old.checksum, old.id)
+            )
         else:
-            entries.append(Entry(f.id, State.PENDING, f, out_of_order=f.id < newest_applied))
+            entries.append(
+                Entry(
+                    pending_file.id,
+                    State.PENDING,
+                    pending_file,
+                    out_of_order=pending_file.id < newest_applied,
+                )
+            )
     return Plan(entries)

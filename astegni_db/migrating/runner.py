@@ -50,7 +50,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         base = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (attempt - 1))
-        return base * random.uniform(0.75, 1.25)  # jitter: racing deploys do not retry in step
+        return float(base * random.uniform(0.75, 1.25))  # jitter: racing deploys do not retry in step
 
 
 @dataclass(frozen=True)

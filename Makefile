@@ -1,0 +1,35 @@
+# The project's one task runner: README and .ci/run call these targets.
+#   make run    install, then migrate + verify (the local dev database when no URL is set)
+#   make test   install, prepare PostgreSQL and the container lane, run the whole suite
+#   make lint   ruff, mypy and astegni-db's own migration lint
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup run test lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/astegni-db migrate
+	$(BIN)/astegni-db verify
+
+test: setup
+	bash .ci/prepare
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check astegni_db tests benchmarks
+	$(BIN)/ruff format --check astegni_db tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
