@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
+from astegni_db import db
 from astegni_db.errors import AstegniError, ConnectionFailed
+from astegni_db.settings import DatabaseTarget, parse_database_url
 from astegni_db.verify.catalog import read_catalog
 from astegni_db.verify.compare import compare_spec
-from astegni_db.verify.connection import connect_read_only, first_line
 from astegni_db.verify.data import check_allowed_values
 from astegni_db.verify.live import live_spec, spec_to_toml
 from astegni_db.verify.queries import check_queries, load_queries
@@ -28,11 +30,15 @@ __all__ = ["Report", "inspect", "render", "verify"]
 
 
 def verify(
-    database_url: str, spec_path: Path, queries_dir: Path | None = None, strict: bool = False
+    database_url: DatabaseTarget | str,
+    spec_path: Path,
+    queries_dir: Path | None = None,
+    strict: bool = False,
 ) -> Report:
     spec = load_spec(spec_path)
     queries = load_queries(queries_dir) if queries_dir is not None else []
-    with connect_read_only(database_url, "astegni-db verify") as conn, _database_errors():
+    target = _target(database_url)
+    with _read_only_connection(target, "verify") as conn:
         catalog = read_catalog(conn, [*spec.tables, *spec.unexpected_tables])
         findings = compare_spec(spec, catalog)
         findings += check_allowed_values(conn, spec.allowed_values, catalog)
@@ -40,9 +46,9 @@ def verify(
     return Report(checks=findings, strict=strict)
 
 
-def inspect(database_url: str, spec_path: Path) -> str:
+def inspect(database_url: DatabaseTarget | str, spec_path: Path) -> str:
     spec = load_spec(spec_path)
-    with connect_read_only(database_url, "astegni-db inspect") as conn, _database_errors():
+    with _read_only_connection(_target(database_url), "inspect") as conn:
         catalog = read_catalog(conn, [*spec.tables, *spec.unexpected_tables])
     described, notes = live_spec(spec, catalog)
     header = [
@@ -53,12 +59,30 @@ def inspect(database_url: str, spec_path: Path) -> str:
     return spec_to_toml(described, header=header)
 
 
+def _target(database_url: DatabaseTarget | str) -> DatabaseTarget:
+    if isinstance(database_url, DatabaseTarget):
+        return database_url
+    return parse_database_url(database_url, "argument")
+
+
 @contextmanager
-def _database_errors() -> Iterator[None]:
-    """Driver errors met after connecting, as one-line AstegniErrors."""
-    try:
-        yield
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(f"lost the database connection: {first_line(exc)}") from None
-    except psycopg.Error as exc:
-        raise AstegniError(f"catalog inspection failed: {first_line(exc)}") from None
+def _read_only_connection(
+    target: DatabaseTarget, purpose: str
+) -> Iterator[psycopg.Connection[Any]]:
+    """verify's own connection (never yoyo's, which needs CREATE rights), read-only throughout.
+
+    Driver errors met after connecting become one-line AstegniErrors.
+    """
+    with db.connect(target, purpose=purpose) as conn:
+        try:
+            # Every later statement runs read-only: a query file that tried to
+            # write could not, even by mistake.
+            conn.execute("SET default_transaction_read_only = on")
+            yield conn
+        except psycopg.Error as exc:
+            reason = target.scrub(db.describe_db_error(exc))
+            if isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None:
+                raise ConnectionFailed(
+                    f"lost the connection to {target.redacted} during {purpose}: {reason}"
+                ) from None
+            raise AstegniError(f"{purpose} failed: {reason}") from None

@@ -119,7 +119,7 @@ def compare_foreign_keys(table: TableSpec, live: LiveTable) -> list[Finding]:
         candidates = [found for found in live.foreign_keys if found.columns == fk.columns]
         expected = _describe_fk(fk)
         exact = [found for found in candidates if _describe_fk(found) == expected]
-        chosen = (exact or candidates or [None])[0]
+        chosen = (exact or candidates)[0] if candidates else None
         if chosen is not None:
             matched.add(chosen.name)
         findings.append(Finding.check(
@@ -139,7 +139,8 @@ def compare_foreign_keys(table: TableSpec, live: LiveTable) -> list[Finding]:
 
 
 def _describe_fk(fk: ForeignKeySpec | LiveForeignKey) -> str:
-    text = f"-> {fk.references}({', '.join(fk.referenced_columns)}) ON DELETE {fk.on_delete.upper()}"
+    target = f"{fk.references}({', '.join(fk.referenced_columns)})"
+    text = f"-> {target} ON DELETE {fk.on_delete.upper()}"
     if fk.on_update != "no action":
         text += f" ON UPDATE {fk.on_update.upper()}"
     return text

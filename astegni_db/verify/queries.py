@@ -15,8 +15,8 @@ from typing import Any
 
 import psycopg
 
+from astegni_db.db import describe_db_error
 from astegni_db.errors import ConfigError
-from astegni_db.verify.connection import first_line
 from astegni_db.verify.findings import Finding
 
 QUERIES_TABLE = "queries"  # the report group application queries belong to
@@ -68,7 +68,7 @@ def check_queries(conn: psycopg.Connection[Any], queries: list[AppQuery]) -> lis
         except psycopg.OperationalError:
             raise  # the connection itself failed: not a finding about the query
         except psycopg.DatabaseError as exc:
-            actual = first_line(exc)
+            actual = describe_db_error(exc)
             findings.append(Finding(QUERIES_TABLE, obj, "query", expected, actual, "error",
                                     f"{obj}: fails against the live schema: {actual}"))
         else:

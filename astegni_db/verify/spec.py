@@ -219,7 +219,9 @@ class _SpecReader:
         }
         primary_key = None
         if "primary_key" in body:
-            primary_key = self.strings(body["primary_key"], f"{path}.primary_key", allow_empty=False)
+            primary_key = self.strings(
+                body["primary_key"], f"{path}.primary_key", allow_empty=False
+            )
             if not partial:
                 self.known_columns(primary_key, columns, f"{path}.primary_key")
         foreign_keys = frozenset(

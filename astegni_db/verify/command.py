@@ -1,0 +1,68 @@
+"""What the `verify` and `inspect` commands do once Click has parsed their flags.
+
+The CLI resolves the database URL, calls these, and exits with the returned
+code; AstegniErrors propagate to its edge unchanged. The report goes to
+``--output`` or stdout; nothing else is written there.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from astegni_db.errors import ConfigError
+from astegni_db.verify import inspect, verify
+from astegni_db.verify.report import FORMATS, Format, auto_format, render
+
+DEFAULT_SPEC = Path("checks/schema.toml")
+DEFAULT_QUERIES = Path("checks/queries")
+
+
+def run_verify(
+    database_url: str,
+    *,
+    spec_path: Path = DEFAULT_SPEC,
+    queries_dir: Path | None = DEFAULT_QUERIES,
+    strict: bool = False,
+    fmt: str | None = None,
+    output: Path | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    """Verify and write the report; ``fmt=None`` picks a table on a terminal, text otherwise."""
+    if fmt is not None and fmt not in FORMATS:
+        raise ConfigError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    report = verify(database_url, spec_path, queries_dir, strict)
+    with _open_output(output, stdout) as stream:
+        chosen: Format = auto_format(stream) if fmt is None else fmt
+        render(report, chosen, stream)
+    return int(report.exit_code)
+
+
+def run_inspect(
+    database_url: str,
+    *,
+    spec_path: Path = DEFAULT_SPEC,
+    output: Path | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    text = inspect(database_url, spec_path)
+    with _open_output(output, stdout) as stream:
+        stream.write(text)
+    return 0
+
+
+@contextmanager
+def _open_output(output: Path | None, stdout: TextIO | None) -> Iterator[TextIO]:
+    """The --output file (created or truncated), else stdout, which stays open."""
+    if output is None:
+        yield stdout if stdout is not None else sys.stdout
+        return
+    try:
+        stream = output.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {output}: {exc.strerror}") from None
+    with stream:
+        yield stream
