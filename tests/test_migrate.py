@@ -19,7 +19,13 @@ from astegni_db.migrating.plan import State
 from astegni_db.migrating.runner import RetryPolicy
 from tests.cli_runner import MIGRATIONS_DIR, REPO, copy_migrations, run_cli
 
-NEW_COLUMNS = ("session_frequency", "is_recurring", "recurring_pattern", "package_duration", "grade_level")
+NEW_COLUMNS = (
+    "session_frequency",
+    "is_recurring",
+    "recurring_pattern",
+    "package_duration",
+    "grade_level",
+)
 
 
 def columns(url: str, table: str) -> dict[str, str]:
@@ -99,11 +105,18 @@ def test_migrations_applied_by_stock_yoyo_are_adopted(empty_db_url: str) -> None
 
 
 def test_dry_run_prints_sql_and_changes_nothing(empty_db_url: str) -> None:
-    before = scalar(empty_db_url, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")
+    before = scalar(
+        empty_db_url, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+    )
     res = run_cli("migrate", "--dry-run", "--database-url", empty_db_url)
     assert res.code == 0, res.output
-    assert "-- 0001_baseline" in res.stdout and "ADD COLUMN IF NOT EXISTS session_frequency" in res.stdout
-    after = scalar(empty_db_url, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")
+    assert (
+        "-- 0001_baseline" in res.stdout
+        and "ADD COLUMN IF NOT EXISTS session_frequency" in res.stdout
+    )
+    after = scalar(
+        empty_db_url, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+    )
     assert before == after == 0
 
     res = run_cli("migrate", "--dry-run", "--format", "json", "--database-url", empty_db_url)
@@ -133,7 +146,9 @@ def test_cli_migrate_json_and_status_check(empty_db_url: str) -> None:
     assert "2 applied, 0 pending" in res.stdout
 
 
-def test_edited_applied_migration_is_refused_until_repaired(empty_db_url: str, tmp_path: Path) -> None:
+def test_edited_applied_migration_is_refused_until_repaired(
+    empty_db_url: str, tmp_path: Path
+) -> None:
     migrations = copy_migrations(tmp_path / "m")
     api.migrate(empty_db_url, migrations)
 
@@ -149,10 +164,14 @@ def test_edited_applied_migration_is_refused_until_repaired(empty_db_url: str, t
     res = run_cli("migrate", "--database-url", empty_db_url, "--migrations-dir", str(migrations))
     assert res.code == 5, res.output
     assert "0001_baseline edited after it was applied" in res.stderr
-    res = run_cli("status", "--check", "--database-url", empty_db_url, "--migrations-dir", str(migrations))
+    res = run_cli(
+        "status", "--check", "--database-url", empty_db_url, "--migrations-dir", str(migrations)
+    )
     assert res.code == 5 and "modified" in res.stdout
 
-    res = run_cli("repair", "--yes", "--database-url", empty_db_url, "--migrations-dir", str(migrations))
+    res = run_cli(
+        "repair", "--yes", "--database-url", empty_db_url, "--migrations-dir", str(migrations)
+    )
     assert res.code == 0, res.output
     assert {e.state for e in api.status(empty_db_url, migrations).entries} == {State.APPLIED}
 
@@ -296,10 +315,14 @@ def test_ddl_gives_up_on_a_long_transaction_and_names_it(empty_db_url: str, tmp_
         blocker.execute("SELECT count(*) FROM tutoring_sessions")  # holds ACCESS SHARE until commit
         res = run_cli(
             "migrate",
-            "--ddl-lock-timeout", "50",
-            "--ddl-retries", "2",
-            "--database-url", empty_db_url,
-            "--migrations-dir", str(migrations),
+            "--ddl-lock-timeout",
+            "50",
+            "--ddl-retries",
+            "2",
+            "--database-url",
+            empty_db_url,
+            "--migrations-dir",
+            str(migrations),
         )
         assert res.code == 4, res.output
         assert f"pid {blocker.info.backend_pid} (long-report" in res.stderr
@@ -318,7 +341,9 @@ def test_ddl_retries_until_the_blocker_ends(empty_db_url: str, tmp_path: Path) -
         result = api.migrate(
             empty_db_url,
             migrations,
-            api.MigrateOptions(ddl=RetryPolicy(lock_timeout_ms=50, retries=20, backoff_initial_s=0.05)),
+            api.MigrateOptions(
+                ddl=RetryPolicy(lock_timeout_ms=50, retries=20, backoff_initial_s=0.05)
+            ),
         )
     finally:
         timer.join()
@@ -349,7 +374,9 @@ def test_blocked_migration_does_not_stall_other_queries(empty_db_url: str, tmp_p
         api.migrate(
             empty_db_url,
             migrations,
-            api.MigrateOptions(ddl=RetryPolicy(lock_timeout_ms=100, retries=3, backoff_initial_s=0.05)),
+            api.MigrateOptions(
+                ddl=RetryPolicy(lock_timeout_ms=100, retries=3, backoff_initial_s=0.05)
+            ),
         )
     thread.join()
     blocker.close()
@@ -358,7 +385,9 @@ def test_blocked_migration_does_not_stall_other_queries(empty_db_url: str, tmp_p
     assert max(waits) < 2.0
 
 
-def test_role_without_create_rights_gets_a_clear_error(pg_server: object, empty_db_url: str) -> None:
+def test_role_without_create_rights_gets_a_clear_error(
+    pg_server: object, empty_db_url: str
+) -> None:
     with psycopg.connect(empty_db_url, autocommit=True) as conn:
         conn.execute("DROP ROLE IF EXISTS astegni_reader")
         conn.execute("CREATE ROLE astegni_reader LOGIN PASSWORD 'Reader-Secret-42'")
