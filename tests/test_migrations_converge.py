@@ -1,0 +1,653 @@
+"""Every database state Astegni runs in converges to the same schema, losing nothing.
+
+For a fresh database and each legacy state of astegni-schema.md (built with
+rows by tests/legacy_states.py) we run the real migrate and check:
+
+(a) tutoring_sessions and tutor_teaching_schedules end up shaped exactly like
+    the fresh result. Compared on a catalog description that ignores only
+    what may legitimately differ: column order (attnum: ADD COLUMN appends,
+    and legacy tables may have dropped columns) and the *names* of
+    constraints and indexes (a legacy script, not the baseline, may have
+    created and named them). pg_dump's text for the five new columns is
+    compared as well;
+(b) no row and no value is lost or changed, including legacy values outside
+    the documented sets and legacy backfills;
+(c) a second migrate, and a re-run of the raw SQL (a crash after the DDL
+    but before bookkeeping), change nothing;
+(d) rollback empties a fresh database of our objects and re-applies; on
+    legacy data it refuses and changes nothing;
+(e) 0002 never scans or rewrites tutoring_sessions, and refuses a column of
+    the wrong type by name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import sqlparse
+from psycopg import sql
+from yoyo.migrations import read_sql_migration
+
+from astegni_db import api
+from astegni_db.errors import MigrationFailed
+from tests.legacy_states import (
+    ALL_STATES,
+    LEGACY_STATES,
+    NEW_COLUMNS,
+    add_bulk_sessions,
+    build_state_1,
+    build_state_4,
+    build_wrong_type_state,
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+BASELINE = "0001_baseline"
+SCHEDULE_FIELDS = "0002_tutoring_sessions_schedule_fields"
+SHAPED_TABLES = ("tutoring_sessions", "tutor_teaching_schedules")
+OUR_TABLES = (
+    "users",
+    "tutor_profiles",
+    "student_profiles",
+    "tutor_student_enrollments",
+    "tutoring_sessions",
+    "tutor_teaching_schedules",
+)
+# Bookkeeping the migrate engine and yoyo keep next to the schema; not ours to compare.
+BOOKKEEPING = re.compile(r"^(_yoyo_|yoyo_lock|_astegni_db_)")  # tables and their indexes
+
+
+# --- running migrations ---------------------------------------------------------
+
+
+def migrate(url: str) -> api.MigrateResult:
+    return api.migrate(url, MIGRATIONS_DIR)
+
+
+def rollback_all(url: str) -> api.RollbackResult:
+    return api.rollback(url, MIGRATIONS_DIR, all_=True)
+
+
+def applied_ids(url: str) -> list[str]:
+    plan = api.status(url, MIGRATIONS_DIR)
+    return sorted(e.id for e in plan.entries if e.applied_at is not None)
+
+
+def migration_statements(name: str) -> list[str]:
+    """The statements yoyo runs for a migration file, split exactly as yoyo splits them."""
+    _, _, statements = read_sql_migration(str(MIGRATIONS_DIR / name))
+    return statements
+
+
+# --- what we compare --------------------------------------------------------------
+
+_COLUMNS = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid), col_description(a.attrelid, a.attnum),
+       a.attidentity, a.attgenerated, coll.collname
+FROM pg_attribute a
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN pg_collation coll ON coll.oid = a.attcollation
+WHERE a.attrelid = %(rel)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+"""
+_CONSTRAINTS = """
+SELECT contype, pg_get_constraintdef(oid, true), convalidated, condeferrable
+FROM pg_constraint WHERE conrelid = %(rel)s::regclass
+"""
+_INDEXES = """
+SELECT pg_get_indexdef(indexrelid), indisprimary, indisunique, indisvalid
+FROM pg_index WHERE indrelid = %(rel)s::regclass
+"""
+_TABLE = """
+SELECT relkind, relpersistence, reloptions, obj_description(oid, 'pg_class'),
+       (SELECT array_agg(pg_get_triggerdef(t.oid) ORDER BY t.tgname)
+          FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)
+FROM pg_class c WHERE oid = %(rel)s::regclass
+"""
+_INDEX_NAME = re.compile(r'^CREATE (UNIQUE )?INDEX ("(?:[^"]|"")+"|\S+) ON ')
+
+
+def describe(url: str) -> dict[str, Any]:
+    """An order- and name-independent description of the two tables the app reads."""
+    out: dict[str, Any] = {}
+    with psycopg.connect(url) as conn:
+        for table in SHAPED_TABLES:
+            params = {"rel": table}
+            columns = {row[0]: row[1:] for row in conn.execute(_COLUMNS, params)}
+            constraints = sorted(conn.execute(_CONSTRAINTS, params).fetchall())
+            indexes = sorted(
+                (_INDEX_NAME.sub(r"CREATE \1INDEX ON ", row[0]), *row[1:])
+                for row in conn.execute(_INDEXES, params)
+            )
+            out[table] = {
+                "table": conn.execute(_TABLE, params).fetchone(),
+                "columns": columns,
+                "constraints": constraints,
+                "indexes": indexes,
+            }
+    return out
+
+
+def user_tables(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+        " AND relkind IN ('r', 'p') ORDER BY relname"
+    ).fetchall()
+    return [r[0] for r in rows if not BOOKKEEPING.match(r[0])]
+
+
+def snapshot(url: str) -> dict[str, Any]:
+    """Every value of every row of every table, as PostgreSQL's own text output.
+
+    Text output is exact (json keeps its spacing, floats print shortest-exact),
+    so equal text means equal values.
+    """
+    out: dict[str, Any] = {"tables": {}, "sequences": {}}
+    with psycopg.connect(url) as conn:
+        for table in user_tables(conn):
+            columns = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass"
+                    " AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                    (table,),
+                )
+            ]
+            query = sql.SQL("SELECT id::text, {} FROM {} ORDER BY id").format(
+                sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns),
+                sql.Identifier(table),
+            )
+            rows = {r[0]: dict(zip(columns, r[1:], strict=True)) for r in conn.execute(query)}
+            out["tables"][table] = {"columns": columns, "rows": rows}
+        for (seq,) in conn.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'S'"
+            " AND relnamespace = current_schema()::regnamespace AND relname !~ '^_yoyo_'"
+        ).fetchall():
+            out["sequences"][seq] = conn.execute(
+                sql.SQL("SELECT last_value, is_called FROM {}").format(sql.Identifier(seq))
+            ).fetchone()
+    return out
+
+
+def assert_no_row_lost(before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Every table, row and pre-existing value of ``before`` is in ``after``, unchanged."""
+    assert after["sequences"] == before["sequences"]
+    for table, old in before["tables"].items():
+        assert table in after["tables"], f"table {table} is gone"
+        new = after["tables"][table]
+        assert new["rows"].keys() == old["rows"].keys(), f"{table}: rows added or lost"
+        for row_id, old_row in old["rows"].items():
+            new_row = new["rows"][row_id]
+            changed = {c: (v, new_row.get(c, "<column gone>")) for c, v in old_row.items()
+                       if new_row.get(c, "<column gone>") != v}
+            assert not changed, f"{table} id={row_id}: values changed {changed}"
+
+
+# --- pg_dump ------------------------------------------------------------------------
+
+
+def _pg_dump_major(path: str) -> int:
+    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"\(PostgreSQL\)\s+(\d+)", out)
+    return int(match.group(1)) if match else 0
+
+
+def find_pg_dump(server_major: int) -> str | None:
+    """A pg_dump at least as new as the server (an older one refuses to dump)."""
+    candidates = [str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"))]
+    if found := shutil.which("pg_dump"):
+        candidates.append(found)
+    try:
+        from astegni_db.disposable import embedded
+
+        if embedded.is_installed():
+            candidates.append(str(embedded.wheel_bindir() / "pg_dump"))
+    except Exception:  # the embedded backend is optional
+        pass
+    for path in candidates:
+        if os.access(path, os.X_OK) and _pg_dump_major(path) >= server_major:
+            return path
+    return None
+
+
+def pg_dump_new_columns(pg_dump: str, url: str) -> list[str]:
+    """pg_dump's text about the five columns of tutoring_sessions, order-independent."""
+    dump = subprocess.run(
+        [pg_dump, "--schema-only", "--no-owner", "-t", "tutoring_sessions",
+         "-t", "tutor_teaching_schedules", "-d", url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    lines: list[str] = []
+    for statement in dump.split(";\n"):
+        body = "\n".join(ln for ln in statement.splitlines() if not ln.startswith("--")).strip()
+        if not re.search(r"\btutoring_sessions\b", body):
+            continue
+        if body.startswith("CREATE TABLE"):
+            for line in body.splitlines()[1:]:
+                name = line.strip().split(" ", 1)[0]
+                if name in NEW_COLUMNS:
+                    lines.append(line.strip().rstrip(","))
+        elif any(re.search(rf"\b{c}\b", body) for c in NEW_COLUMNS):
+            lines.append(body)
+    return sorted(lines)
+
+
+# --- fixtures -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fresh(disposable_databases: Any) -> Iterator[dict[str, Any]]:
+    """What migrate makes of an empty database: the shape every state must reach."""
+    with disposable_databases.empty() as url:
+        migrate(url)
+        with psycopg.connect(url) as conn:
+            server_major = conn.info.server_version // 10000
+        pg_dump = find_pg_dump(server_major)
+        yield {
+            "describe": describe(url),
+            "pg_dump": pg_dump,
+            "dump_lines": pg_dump_new_columns(pg_dump, url) if pg_dump else None,
+        }
+
+
+@pytest.fixture(params=sorted(ALL_STATES))
+def state(request: pytest.FixtureRequest, empty_db_url: str) -> tuple[str, str]:
+    """(state name, URL of a database in that state)."""
+    ALL_STATES[request.param](empty_db_url)
+    return request.param, empty_db_url
+
+
+@pytest.fixture(params=sorted(LEGACY_STATES))
+def legacy_state(request: pytest.FixtureRequest, empty_db_url: str) -> tuple[str, str]:
+    LEGACY_STATES[request.param](empty_db_url)
+    return request.param, empty_db_url
+
+
+# --- (a) shape ----------------------------------------------------------------------
+
+
+def test_every_state_converges_to_the_fresh_shape(
+    state: tuple[str, str], fresh: dict[str, Any]
+) -> None:
+    name, url = state
+    result = migrate(url)
+    assert [s.migration_id for s in result.applied] == [BASELINE, SCHEDULE_FIELDS]
+    assert describe(url) == fresh["describe"], name
+
+
+def test_fresh_shape_is_the_spec(fresh: dict[str, Any]) -> None:
+    """The reference itself: the five columns nullable, default-free, commented."""
+    columns = fresh["describe"]["tutoring_sessions"]["columns"]
+    expected_types = {
+        "session_frequency": "character varying(50)",
+        "is_recurring": "boolean",
+        "recurring_pattern": "json",
+        "package_duration": "integer",
+        "grade_level": "character varying(50)",
+    }
+    for column, type_name in expected_types.items():
+        found_type, not_null, default, comment, *_ = columns[column]
+        assert (found_type, not_null, default) == (type_name, False, None), column
+        assert comment and "Frequency of the session" not in comment, column
+    schedules = fresh["describe"]["tutor_teaching_schedules"]
+    assert [c[1] for c in schedules["constraints"] if c[0] == "c"] == [
+        "CHECK (schedule_type::text = ANY (ARRAY['recurring'::character varying, "
+        "'specific'::character varying]::text[]))",
+        "CHECK (status::text = ANY (ARRAY['active'::character varying, "
+        "'draft'::character varying]::text[]))",
+    ]
+    assert "FOREIGN KEY (tutor_id) REFERENCES users(id) ON DELETE CASCADE" in [
+        c[1] for c in schedules["constraints"]
+    ]
+    assert [i[0] for i in schedules["indexes"]] == [
+        "CREATE INDEX ON public.tutor_teaching_schedules USING btree (created_at DESC)",
+        "CREATE INDEX ON public.tutor_teaching_schedules USING btree (status)",
+        "CREATE INDEX ON public.tutor_teaching_schedules USING btree (tutor_id)",
+        "CREATE UNIQUE INDEX ON public.tutor_teaching_schedules USING btree (id)",
+    ]
+
+
+def test_pg_dump_of_the_new_columns_matches_fresh(
+    legacy_state: tuple[str, str], fresh: dict[str, Any]
+) -> None:
+    if fresh["pg_dump"] is None:
+        pytest.skip("no pg_dump at least as new as the test server on this machine")
+    name, url = legacy_state
+    migrate(url)
+    lines = pg_dump_new_columns(fresh["pg_dump"], url)
+    assert len(fresh["dump_lines"]) == 2 * len(NEW_COLUMNS)  # a definition and a comment each
+    assert lines == fresh["dump_lines"], name
+
+
+# --- (b) data ------------------------------------------------------------------------
+
+
+def test_no_row_or_value_is_lost(legacy_state: tuple[str, str]) -> None:
+    name, url = legacy_state
+    before = snapshot(url)
+    migrate(url)
+    after = snapshot(url)
+    assert_no_row_lost(before, after)
+    # Nothing was backfilled by us: columns 0002 added are NULL in every old row.
+    old_sessions = before["tables"]["tutoring_sessions"]
+    added = [c for c in NEW_COLUMNS if c not in old_sessions["columns"]]
+    new_rows = after["tables"]["tutoring_sessions"]["rows"]
+    for row_id in old_sessions["rows"]:
+        assert all(new_rows[row_id][c] is None for c in added), (name, row_id)
+
+
+@pytest.mark.parametrize(
+    "builder",
+    [LEGACY_STATES["state3_psql_backfill_comments"], build_state_4],
+    ids=["state3", "state4"],
+)
+def test_out_of_set_values_and_legacy_defaults_are_kept(
+    builder: Callable[[str], None], empty_db_url: str
+) -> None:
+    builder(empty_db_url)
+    query = (
+        "SELECT session_frequency, is_recurring, count(*) FROM tutoring_sessions"
+        " GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    with psycopg.connect(empty_db_url) as conn:
+        before = conn.execute(query).fetchall()
+        missed_before = conn.execute(
+            "SELECT count(*) FROM tutoring_sessions WHERE status = 'missed'"
+        ).fetchone()
+    frequencies = {r[0] for r in before}
+    assert {"Weekly", "One-time", "one-time"} <= frequencies  # the data is what we claim
+    migrate(empty_db_url)
+    with psycopg.connect(empty_db_url) as conn:
+        assert conn.execute(query).fetchall() == before
+        assert conn.execute(
+            "SELECT count(*) FROM tutoring_sessions WHERE status = 'missed'"
+        ).fetchone() == missed_before
+        # The legacy backfill/default reached the 200 rows written before the script.
+        assert conn.execute(
+            "SELECT count(*) FROM tutoring_sessions WHERE id <= 200"
+            " AND session_frequency = 'one-time' AND is_recurring = false"
+        ).fetchone() == (200,)
+
+
+# --- (c) idempotence -----------------------------------------------------------------
+
+
+def test_second_migrate_changes_nothing(state: tuple[str, str]) -> None:
+    name, url = state
+    migrate(url)
+    shape, data = describe(url), snapshot(url)
+    result = migrate(url)
+    assert result.applied == [], name
+    assert describe(url) == shape
+    assert snapshot(url) == data
+
+
+def test_rerunning_the_sql_unrecorded_changes_nothing(state: tuple[str, str]) -> None:
+    """A crash between DDL and bookkeeping re-runs the SQL on a migrated schema."""
+    name, url = state
+    migrate(url)
+    shape, data = describe(url), snapshot(url)
+    with psycopg.connect(url) as conn:  # one transaction, like a migration
+        for file in (f"{BASELINE}.sql", f"{SCHEDULE_FIELDS}.sql"):
+            for statement in migration_statements(file):
+                conn.execute(statement)  # type: ignore[arg-type]  # our own migration SQL
+    assert describe(url) == shape, name
+    assert snapshot(url) == data
+
+
+# --- (d) rollback ---------------------------------------------------------------------
+
+
+def our_relations(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+            " ORDER BY relname"
+        ).fetchall()
+    return [r[0] for r in rows if not BOOKKEEPING.match(r[0])]
+
+
+def test_rollback_of_a_fresh_database_removes_everything_and_reapplies(
+    empty_db_url: str, fresh: dict[str, Any]
+) -> None:
+    migrate(empty_db_url)
+    assert set(OUR_TABLES) <= set(our_relations(empty_db_url))
+    done = rollback_all(empty_db_url)
+    assert [s.migration_id for s in done.rolled_back] == [SCHEDULE_FIELDS, BASELINE]
+    assert our_relations(empty_db_url) == []  # tables, sequences and indexes all gone
+    assert applied_ids(empty_db_url) == []
+    migrate(empty_db_url)
+    assert describe(empty_db_url) == fresh["describe"]
+    assert applied_ids(empty_db_url) == [BASELINE, SCHEDULE_FIELDS]
+
+
+def test_rollback_on_legacy_data_refuses_and_changes_nothing(
+    legacy_state: tuple[str, str],
+) -> None:
+    name, url = legacy_state
+    data_before_migrate = snapshot(url)
+    migrate(url)
+    shape, data = describe(url), snapshot(url)
+    with pytest.raises(MigrationFailed) as failure:
+        rollback_all(url)
+    message = failure.value.message
+    if name == "state1_no_columns":
+        # 0002's columns hold nothing (0002 added them), so they may go; the
+        # legacy tables hold rows, so 0001 refuses and keeps them.
+        assert "refusing to roll back 0001_baseline" in message
+        assert all(t in message for t in OUR_TABLES), message
+        assert applied_ids(url) == [BASELINE]
+        after = describe(url)
+        assert not set(NEW_COLUMNS) & after["tutoring_sessions"]["columns"].keys()
+        assert after["tutor_teaching_schedules"] == shape["tutor_teaching_schedules"]
+        assert_no_row_lost(data_before_migrate, snapshot(url))
+    else:
+        assert "refusing to roll back 0002_tutoring_sessions_schedule_fields" in message
+        assert "session_frequency (" in message and "rows)" in message, message
+        assert applied_ids(url) == [BASELINE, SCHEDULE_FIELDS]
+        assert describe(url) == shape
+        assert snapshot(url) == data
+
+
+def test_rollback_of_0002_needs_the_columns_empty(migrated_db_url: str) -> None:
+    url = migrated_db_url
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO users DEFAULT VALUES")
+        conn.execute("INSERT INTO tutor_profiles (user_id) VALUES (1)")
+        conn.execute(
+            "INSERT INTO tutoring_sessions (tutor_id, subject, session_date, start_time,"
+            " grade_level) SELECT 1, 'Physics', DATE '2025-01-06', TIME '10:00', g"
+            " FROM unnest(ARRAY['Grade 9', NULL, 'Grade 11']) AS g"
+        )
+    with pytest.raises(MigrationFailed, match=r"grade_level \(2 rows\); 2 row\(s\)"):
+        api.rollback(url, MIGRATIONS_DIR, steps=1)
+    with psycopg.connect(url) as conn:
+        assert conn.execute(
+            "SELECT count(grade_level) FROM tutoring_sessions"
+        ).fetchone() == (2,)
+        conn.execute("UPDATE tutoring_sessions SET grade_level = NULL")
+    api.rollback(url, MIGRATIONS_DIR, steps=1)
+    assert applied_ids(url) == [BASELINE]
+    assert not set(NEW_COLUMNS) & describe(url)["tutoring_sessions"]["columns"].keys()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM tutoring_sessions").fetchone() == (3,)
+
+
+def test_rollback_of_0001_names_tables_that_reference_ours(migrated_db_url: str) -> None:
+    url = migrated_db_url
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE refresh_tokens (id serial PRIMARY KEY,"
+                     " user_id integer REFERENCES users (id))")
+    with pytest.raises(MigrationFailed, match=r"refresh_tokens \(constraint refresh_tokens_user_id_fkey\)"):
+        rollback_all(url)
+    assert applied_ids(url) == [BASELINE]
+    assert set(OUR_TABLES) <= set(our_relations(url))
+
+
+def test_rollback_files_are_idempotent(migrated_db_url: str) -> None:
+    """Re-running a rollback on an already rolled-back schema is a no-op, not an error."""
+    url = migrated_db_url
+    rollback_all(url)
+    with psycopg.connect(url) as conn:
+        for file in (f"{SCHEDULE_FIELDS}.rollback.sql", f"{BASELINE}.rollback.sql"):
+            for statement in migration_statements(file):
+                conn.execute(statement)  # type: ignore[arg-type]  # our own migration SQL
+    assert our_relations(url) == []
+
+
+# --- (e) lock safety ---------------------------------------------------------------
+
+
+def relfilenode(url: str, table: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT relfilenode FROM pg_class WHERE oid = %s::regclass", (table,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.parametrize(
+    "builder", [build_state_1, build_state_4], ids=["state1_no_columns", "state4_defaults"]
+)
+def test_0002_never_rewrites_a_big_table(
+    builder: Callable[[str], None], empty_db_url: str
+) -> None:
+    builder(empty_db_url)
+    add_bulk_sessions(empty_db_url, 100_000)
+    before = relfilenode(empty_db_url, "tutoring_sessions")
+    migrate(empty_db_url)
+    assert relfilenode(empty_db_url, "tutoring_sessions") == before
+
+
+_SCANS = (
+    "SELECT pg_stat_get_xact_numscans(%(rel)s::regclass),"
+    " pg_stat_get_xact_tuples_returned(%(rel)s::regclass)"
+)
+_HOLDS_ACCESS_EXCLUSIVE = (
+    "SELECT EXISTS (SELECT FROM pg_locks WHERE pid = pg_backend_pid()"
+    " AND relation = %(rel)s::regclass AND mode = 'AccessExclusiveLock' AND granted)"
+)
+
+
+@pytest.mark.parametrize(
+    "builder", [build_state_1, build_state_4], ids=["state1_no_columns", "state4_defaults"]
+)
+def test_0002_statements_never_scan_tutoring_sessions(
+    builder: Callable[[str], None], empty_db_url: str
+) -> None:
+    """Run 0002 statement by statement in one transaction and read this
+    transaction's own table-access counters: no scan, no row read, while the
+    ACCESS EXCLUSIVE lock is held. A negative control proves the counters see
+    the kind of scan we forbid (an inline CHECK)."""
+    builder(empty_db_url)
+    add_bulk_sessions(empty_db_url, 20_000)
+    rel = {"rel": "tutoring_sessions"}
+    with psycopg.connect(empty_db_url) as conn:
+        node_before = conn.execute(
+            "SELECT relfilenode FROM pg_class WHERE oid = %(rel)s::regclass", rel
+        ).fetchone()
+        with conn.transaction(force_rollback=True):
+            for statement in migration_statements(f"{SCHEDULE_FIELDS}.sql"):
+                conn.execute(statement)  # type: ignore[arg-type]  # our own migration SQL
+            assert conn.execute(_HOLDS_ACCESS_EXCLUSIVE, rel).fetchone() == (True,)
+            assert conn.execute(_SCANS, rel).fetchone() == (0, 0)
+            assert conn.execute(
+                "SELECT relfilenode FROM pg_class WHERE oid = %(rel)s::regclass", rel
+            ).fetchone() == node_before
+            conn.execute("ALTER TABLE tutoring_sessions ADD COLUMN probe int CHECK (probe > 0)")
+            scans, tuples = conn.execute(_SCANS, rel).fetchone()  # type: ignore[misc]
+            assert scans >= 1 and tuples >= 20_000, "the scan detector does not detect scans"
+
+
+@pytest.mark.parametrize(
+    ("column", "sql_type", "found", "expected"),
+    [
+        ("recurring_pattern", "JSONB", "jsonb", "json"),
+        ("session_frequency", "TEXT", "text", "character varying(50)"),
+        ("session_frequency", "VARCHAR(20)", "character varying(20)", "character varying(50)"),
+        ("package_duration", "BIGINT", "bigint", "integer"),
+    ],
+)
+def test_0002_refuses_a_column_of_the_wrong_type(
+    column: str, sql_type: str, found: str, expected: str, empty_db_url: str
+) -> None:
+    build_wrong_type_state(empty_db_url, column, sql_type)
+    shape, data = describe(empty_db_url), snapshot(empty_db_url)
+    with pytest.raises(MigrationFailed) as failure:
+        migrate(empty_db_url)
+    assert f"tutoring_sessions.{column} is {found}, expected {expected}" in failure.value.message
+    assert applied_ids(empty_db_url) == [BASELINE]  # 0001 is fine; 0002 is not recorded
+    assert describe(empty_db_url) == shape  # nothing half-applied: no column added, no comment
+    assert snapshot(empty_db_url) == data
+
+
+# --- splitting and the stock yoyo CLI -------------------------------------------------
+
+
+def test_sqlparse_splits_our_do_blocks_whole() -> None:
+    assert tuple(int(p) for p in sqlparse.__version__.split(".")[:3]) >= (0, 4, 4)
+    expected_counts = {
+        f"{BASELINE}.sql": 6,  # one DO block per table
+        f"{BASELINE}.rollback.sql": 1,
+        f"{SCHEDULE_FIELDS}.sql": 8,  # DO check, 2 ALTERs, 5 COMMENTs
+        f"{SCHEDULE_FIELDS}.rollback.sql": 1,
+    }
+    for file, count in expected_counts.items():
+        statements = migration_statements(file)
+        assert len(statements) == count, (file, [s[:40] for s in statements])
+        for statement in statements:
+            code = "\n".join(
+                ln for ln in statement.strip().splitlines() if not ln.lstrip().startswith("--")
+            ).strip()
+            if code.startswith("DO"):
+                assert code.startswith("DO $$") and code.endswith("$$;"), (file, code[:60])
+                assert code.count("$$") == 2, (file, code[:60])
+    directives, doc, _ = read_sql_migration(str(MIGRATIONS_DIR / f"{SCHEDULE_FIELDS}.sql"))
+    assert directives == {"depends": BASELINE}
+    assert doc.startswith("The seed's five scheduling columns")
+
+
+def _yoyo(url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    yoyo_url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "yoyo"), *args, "--batch", "--no-config-file",
+         "--database", yoyo_url, str(MIGRATIONS_DIR)],
+        capture_output=True, text=True, cwd=cwd, timeout=120, stdin=subprocess.DEVNULL,
+    )
+
+
+def _yoyo_list(url: str, cwd: Path) -> dict[str, str]:
+    listing = _yoyo(url, "list", cwd=cwd)
+    assert listing.returncode == 0, listing.stderr
+    found = re.findall(r"^([AU])\s+(\d{4}_\S+)", listing.stdout, re.MULTILINE)
+    return {mid: status for status, mid in found}
+
+
+def test_stock_yoyo_sees_what_we_applied(
+    empty_db_url: str, tmp_path: Path, fresh: dict[str, Any]
+) -> None:
+    url = empty_db_url
+    migrate(url)
+    assert _yoyo_list(url, tmp_path) == {BASELINE: "A", SCHEDULE_FIELDS: "A"}
+    nothing = _yoyo(url, "apply", cwd=tmp_path)
+    assert nothing.returncode == 0, nothing.stderr
+    assert describe(url) == fresh["describe"]
+
+    api.rollback(url, MIGRATIONS_DIR, steps=1)
+    assert _yoyo_list(url, tmp_path) == {BASELINE: "A", SCHEDULE_FIELDS: "U"}
+
+    applied = _yoyo(url, "apply", cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    assert applied_ids(url) == [BASELINE, SCHEDULE_FIELDS]  # our bookkeeping sees yoyo's apply
+    assert describe(url) == fresh["describe"]
+    assert migrate(url).applied == []
+    assert not (tmp_path / "yoyo.ini").exists()  # batch mode never saves a config (or password)
