@@ -470,6 +470,97 @@ def new(migrations_dir: Path, name: str) -> None:
     _ui().out(f"Created {forward}\nCreated {back}")
 
 
+def spec_options(f: F) -> F:
+    f = click.option(
+        "--spec",
+        "spec_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=Path("checks/schema.toml"),
+        show_default=True,
+        help="The declarative schema spec.",
+    )(f)
+    f = click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the report to FILE instead of stdout.",
+    )(f)
+    return f
+
+
+@cli.command()
+@database_options
+@spec_options
+@click.option(
+    "--queries",
+    "queries_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("checks/queries"),
+    show_default=True,
+    help="The application's queries, checked against the live schema (never run on data).",
+)
+@click.option("--no-queries", is_flag=True, help="Skip the application-query checks.")
+@click.option("--strict", is_flag=True, help="Columns and indexes the spec does not know fail too.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "text", "json", "junit"]),
+    help="Default: a table on a terminal, plain text when piped.",
+)
+def verify(
+    database_url: str | None,
+    connect_timeout: int,
+    spec_path: Path,
+    output: Path | None,
+    queries_dir: Path,
+    no_queries: bool,
+    strict: bool,
+    fmt: str | None,
+) -> None:
+    """Check the live schema against the spec, through the catalog; say exactly what differs.
+
+    Needs only SELECT rights. Exits 0 when the schema matches, 6 when it
+    does not; data warnings (legacy values outside the documented sets) never fail.
+
+    \b
+    Examples:
+      astegni-db verify
+      astegni-db verify --format junit -o verify.xml   # for CI test reports
+      astegni-db verify --format json | jq '.checks[] | select(.status=="fail")'
+    """
+    from astegni_db.verify.command import run_verify
+
+    ui = _ui()
+    ui.fmt = "json" if fmt == "json" else "text"
+    code = run_verify(
+        _target(database_url),  # type: ignore[arg-type]
+        spec_path=spec_path,
+        queries_dir=None if no_queries else queries_dir,
+        strict=strict,
+        fmt=fmt,
+        output=output,
+    )
+    if code:
+        sys.exit(code)
+
+
+@cli.command()
+@database_options
+@spec_options
+def inspect(
+    database_url: str | None, connect_timeout: int, spec_path: Path, output: Path | None
+) -> None:
+    """Print the live schema of the spec's tables in the spec's own format.
+
+    \b
+    Example (review drift, or adopt an existing database):
+      astegni-db inspect -o live.toml && diff checks/schema.toml live.toml
+    """
+    from astegni_db.verify.command import run_inspect
+
+    run_inspect(_target(database_url), spec_path=spec_path, output=output)  # type: ignore[arg-type]
+
+
 @cli.group()
 def dev() -> None:
     """The local development database under ./.astegni-db/dev (never used under CI=true).
