@@ -99,7 +99,14 @@ def build_plan(files: list[MigrationFile], applied: list[AppliedMigration]) -> P
         old = renamed.get(pending_file.id)
         if old is not None:
             entries.append(
-                Entry(pending_file.id, State.RENAMED, pending_file, old.applied_at, old.checksum, old.id)
+                Entry(
+                    pending_file.id,
+                    State.RENAMED,
+                    pending_file,
+                    old.applied_at,
+                    old.checksum,
+                    renamed_from=old.id,
+                )
             )
         else:
             entries.append(

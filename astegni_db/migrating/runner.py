@@ -50,7 +50,8 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         base = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (attempt - 1))
-        return float(base * random.uniform(0.75, 1.25))  # jitter: racing deploys do not retry in step
+        # Jitter, so racing deploys do not retry in lockstep.
+        return float(base * random.uniform(0.75, 1.25))
 
 
 @dataclass(frozen=True)
