@@ -123,8 +123,6 @@ def migrate(
     on_event: EventSink = _noop,
 ) -> MigrateResult:
     """Apply every pending migration, each atomically with its bookkeeping."""
-    import psycopg
-
     options = options or MigrateOptions()
     target = as_target(database)
     started = time.perf_counter()
@@ -162,7 +160,6 @@ def migrate(
                     on_event,
                 )
             )
-    del psycopg
     return MigrateResult(applied, plan, adopted, repaired, (time.perf_counter() - started) * 1000)
 
 

@@ -653,7 +653,7 @@ def _fail(ui: Ui, message: str, hint: str | None, code: int) -> NoReturn:
 
     secrets = tuple(sorted(KNOWN_SECRETS, key=len, reverse=True))
     message = scrub(" ".join(message.split()), secrets)
-    if ui.fmt == "json":
+    if ui.fmt == "json" and not ui.wrote_json:
         ui.json({"version": 1, "ok": False, "error": {"exit_code": int(code), "message": message}})
     ui.say(f"error: {message}", style="bold red")
     if hint:

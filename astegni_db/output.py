@@ -23,6 +23,7 @@ def color_allowed(no_color_flag: bool, stream: TextIO) -> bool:
 class Ui:
     fmt: str = "text"  # "text" or "json" (verify adds "junit")
     no_color: bool = False
+    wrote_json: bool = False  # stdout already holds a JSON document: never add a second
 
     @property
     def rich_out(self) -> bool:
@@ -73,6 +74,7 @@ class Ui:
             print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
     def json(self, payload: dict[str, Any]) -> None:
+        self.wrote_json = True
         json.dump(payload, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
         sys.stdout.flush()

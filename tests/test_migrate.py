@@ -131,6 +131,9 @@ def test_cli_migrate_json_and_status_check(empty_db_url: str) -> None:
     res = run_cli("status", "--check", "--database-url", empty_db_url)
     assert res.code == 3, res.output
     assert "2 migration(s) pending" in res.stderr
+    res = run_cli("status", "--check", "--format", "json", "--database-url", empty_db_url)
+    assert res.code == 3
+    assert json.loads(res.stdout)["pending"] == 2  # one JSON document, not two
 
     res = run_cli("migrate", "--format", "json", "--database-url", empty_db_url)
     assert res.code == 0, res.output
