@@ -62,7 +62,10 @@ def container_server(image: str | None = None) -> Iterator[Server]:
         raise BackendUnavailable(
             "backend 'container' needs a running Docker engine (see .ci/container-image.sh)"
         )
-    from testcontainers.postgres import PostgresContainer
+    try:
+        from testcontainers.community.postgres import PostgresContainer
+    except ImportError:  # testcontainers < 4.9 only has the older module
+        from testcontainers.postgres import PostgresContainer
 
     chosen = image or default_image()
     container = PostgresContainer(chosen, driver=None).with_command(" ".join(SPEED_FLAGS))
@@ -75,6 +78,10 @@ def container_server(image: str | None = None) -> Iterator[Server]:
             f"container {chosen} did not start: {str(exc).splitlines()[0] if str(exc) else exc!r}"
         ) from exc
     try:
-        yield Server(url=container.get_connection_url(), backend="container")
+        yield Server(
+            url=container.get_connection_url(),
+            backend="container",
+            resource=container.get_wrapped_container().id,
+        )
     finally:
         container.stop()

@@ -99,6 +99,13 @@ def server_os_user() -> OsUser | None:
     return OsUser(entry.pw_uid, entry.pw_gid, entry.pw_name)
 
 
+def walkable_by_server_user(path: Path) -> bool:
+    """Whether the server's OS user can reach ``path`` (always true when we are not root)."""
+    if server_os_user() is None:
+        return True
+    return all(p.stat().st_mode & 0o001 for p in (path, *path.parents) if p.exists())
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now (racy; callers retry)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -232,14 +239,11 @@ def superuser_url(password: str, port: int, dbname: str = "postgres") -> str:
 def cluster_tmp_parent() -> str:
     """Where to put throwaway clusters: somewhere the server's OS user can walk into."""
     parent = Path(tempfile.gettempdir()).resolve()
-    if server_os_user() is None:
-        return str(parent)
-    walkable = all(p.stat().st_mode & 0o001 for p in (parent, *parent.parents))
-    return str(parent) if walkable else "/tmp"
+    return str(parent) if walkable_by_server_user(parent) else "/tmp"
 
 
 @contextlib.contextmanager
-def temporary_cluster(bindir: Path | None = None) -> Iterator[Server]:
+def temporary_cluster(bindir: Path | None = None, *, backend: str = "local") -> Iterator[Server]:
     """A fresh cluster on a free port, stopped and deleted when the block exits."""
     root = Path(tempfile.mkdtemp(prefix="astegni-db-", dir=cluster_tmp_parent()))
     try:
@@ -248,7 +252,7 @@ def temporary_cluster(bindir: Path | None = None) -> Iterator[Server]:
         cluster.init(password, TEST_SETTINGS)
         port = cluster.start_on_free_port()
         try:
-            yield Server(url=superuser_url(password, port), backend="local")
+            yield Server(url=superuser_url(password, port), backend=backend, resource=str(root))
         finally:
             # Nothing here is worth a clean shutdown checkpoint: it is deleted next.
             cluster.stop(mode="immediate")

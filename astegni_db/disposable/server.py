@@ -22,6 +22,9 @@ class Server:
 
     url: str
     backend: str
+    # What was started for this server and must be gone afterwards: a cluster
+    # directory or a container id (None for the url backend, which starts nothing).
+    resource: str | None = None
 
     def url_for(self, dbname: str) -> str:
         """The same credentials and host, pointed at another database."""
