@@ -33,7 +33,7 @@ import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import psycopg
@@ -168,8 +168,7 @@ _TEACHING_SCHEDULES_SCRIPT: Sequence[str] = (
     + ")",
     "CREATE INDEX IF NOT EXISTS idx_teaching_schedules_tutor_id "
     "ON tutor_teaching_schedules(tutor_id)",
-    "CREATE INDEX IF NOT EXISTS idx_teaching_schedules_status "
-    "ON tutor_teaching_schedules(status)",
+    "CREATE INDEX IF NOT EXISTS idx_teaching_schedules_status ON tutor_teaching_schedules(status)",
     "CREATE INDEX IF NOT EXISTS idx_teaching_schedules_created_at "
     "ON tutor_teaching_schedules(created_at DESC)",
 )
@@ -279,7 +278,7 @@ DEFAULT_POPULATION = Population()
 def _execute_each(conn: psycopg.Connection, statements: Sequence[str]) -> None:
     """Run statements one by one; with autocommit each one commits, as psql does."""
     for statement in statements:
-        conn.execute(statement)  # type: ignore[arg-type]  # our own literal SQL
+        conn.execute(statement)
 
 
 def _create_legacy_tables(conn: psycopg.Connection, other_schedule_script: bool) -> None:
@@ -295,7 +294,8 @@ def _create_legacy_tables(conn: psycopg.Connection, other_schedule_script: bool)
         ),
     )
     _execute_each(
-        conn, _TEACHING_SCHEDULES_OTHER_SCRIPT if other_schedule_script else _TEACHING_SCHEDULES_SCRIPT
+        conn,
+        _TEACHING_SCHEDULES_OTHER_SCRIPT if other_schedule_script else _TEACHING_SCHEDULES_SCRIPT,
     )
 
 
@@ -332,7 +332,12 @@ def _insert_people(conn: psycopg.Connection, rng: random.Random, pop: Population
             [
                 (
                     u,
-                    rng.choice((None, f"Tutor #{u}: {rng.choice(_SUBJECTS)} since 20{rng.randrange(10, 24)}")),
+                    rng.choice(
+                        (
+                            None,
+                            f"Tutor #{u}: {rng.choice(_SUBJECTS)} since 20{rng.randrange(10, 24)}",
+                        )
+                    ),
                     Json(rng.sample(_SUBJECTS, 2)),
                     round(rng.uniform(150, 900), 2),
                     round(rng.uniform(2.5, 5.0), 1),
@@ -421,7 +426,9 @@ def _session_core(rng: random.Random, pop: Population) -> dict[str, Any]:
         "topic": rng.choice((None, "Quadratic equations", "Newton's laws", "Essay writing")),
         "session_date": day,
         "start_time": start,
-        "end_time": rng.choice((None, (datetime.combine(day, start) + timedelta(minutes=duration)).time())),
+        "end_time": rng.choice(
+            (None, (datetime.combine(day, start) + timedelta(minutes=duration)).time())
+        ),
         "duration": duration,
         "mode": rng.choice(("online", "in-person", "online")),
         "location": rng.choice((None, "Bole, Addis Ababa")),
@@ -470,7 +477,11 @@ def _session_new_fields(rng: random.Random, present: Sequence[str]) -> dict[str,
 
 
 def _insert_sessions(
-    conn: psycopg.Connection, rng: random.Random, pop: Population, count: int, present: Sequence[str]
+    conn: psycopg.Connection,
+    rng: random.Random,
+    pop: Population,
+    count: int,
+    present: Sequence[str],
 ) -> None:
     with conn.transaction(), conn.cursor() as cur:
         for _ in range(count):
@@ -478,7 +489,7 @@ def _insert_sessions(
             columns = ", ".join(row)
             placeholders = ", ".join(["%s"] * len(row))
             cur.execute(
-                f"INSERT INTO tutoring_sessions ({columns}) VALUES ({placeholders})",  # type: ignore[arg-type]
+                f"INSERT INTO tutoring_sessions ({columns}) VALUES ({placeholders})",
                 list(row.values()),
             )
 

@@ -84,7 +84,7 @@ def applied_ids(url: str) -> list[str]:
 def migration_statements(name: str) -> list[str]:
     """The statements yoyo runs for a migration file, split exactly as yoyo splits them."""
     _, _, statements = read_sql_migration(str(MIGRATIONS_DIR / name))
-    return statements
+    return [str(s) for s in statements]
 
 
 # --- what we compare --------------------------------------------------------------
@@ -186,8 +186,11 @@ def assert_no_row_lost(before: dict[str, Any], after: dict[str, Any]) -> None:
         assert new["rows"].keys() == old["rows"].keys(), f"{table}: rows added or lost"
         for row_id, old_row in old["rows"].items():
             new_row = new["rows"][row_id]
-            changed = {c: (v, new_row.get(c, "<column gone>")) for c, v in old_row.items()
-                       if new_row.get(c, "<column gone>") != v}
+            changed = {
+                c: (v, new_row.get(c, "<column gone>"))
+                for c, v in old_row.items()
+                if new_row.get(c, "<column gone>") != v
+            }
             assert not changed, f"{table} id={row_id}: values changed {changed}"
 
 
@@ -221,9 +224,20 @@ def find_pg_dump(server_major: int) -> str | None:
 def pg_dump_new_columns(pg_dump: str, url: str) -> list[str]:
     """pg_dump's text about the five columns of tutoring_sessions, order-independent."""
     dump = subprocess.run(
-        [pg_dump, "--schema-only", "--no-owner", "-t", "tutoring_sessions",
-         "-t", "tutor_teaching_schedules", "-d", url],
-        capture_output=True, text=True, check=True,
+        [
+            pg_dump,
+            "--schema-only",
+            "--no-owner",
+            "-t",
+            "tutoring_sessions",
+            "-t",
+            "tutor_teaching_schedules",
+            "-d",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     lines: list[str] = []
     for statement in dump.split(";\n"):
@@ -367,9 +381,12 @@ def test_out_of_set_values_and_legacy_defaults_are_kept(
     migrate(empty_db_url)
     with psycopg.connect(empty_db_url) as conn:
         assert conn.execute(query).fetchall() == before
-        assert conn.execute(
-            "SELECT count(*) FROM tutoring_sessions WHERE status = 'missed'"
-        ).fetchone() == missed_before
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM tutoring_sessions WHERE status = 'missed'"
+            ).fetchone()
+            == missed_before
+        )
         # The legacy backfill/default reached the 200 rows written before the script.
         assert conn.execute(
             "SELECT count(*) FROM tutoring_sessions WHERE id <= 200"
@@ -398,7 +415,7 @@ def test_rerunning_the_sql_unrecorded_changes_nothing(state: tuple[str, str]) ->
     with psycopg.connect(url) as conn:  # one transaction, like a migration
         for file in (f"{BASELINE}.sql", f"{SCHEDULE_FIELDS}.sql"):
             for statement in migration_statements(file):
-                conn.execute(statement)  # type: ignore[arg-type]  # our own migration SQL
+                conn.execute(statement)
     assert describe(url) == shape, name
     assert snapshot(url) == data
 
@@ -470,9 +487,7 @@ def test_rollback_of_0002_needs_the_columns_empty(migrated_db_url: str) -> None:
     with pytest.raises(MigrationFailed, match=r"grade_level \(2 rows\); 2 row\(s\)"):
         api.rollback(url, MIGRATIONS_DIR, steps=1)
     with psycopg.connect(url) as conn:
-        assert conn.execute(
-            "SELECT count(grade_level) FROM tutoring_sessions"
-        ).fetchone() == (2,)
+        assert conn.execute("SELECT count(grade_level) FROM tutoring_sessions").fetchone() == (2,)
         conn.execute("UPDATE tutoring_sessions SET grade_level = NULL")
     api.rollback(url, MIGRATIONS_DIR, steps=1)
     assert applied_ids(url) == [BASELINE]
@@ -484,9 +499,13 @@ def test_rollback_of_0002_needs_the_columns_empty(migrated_db_url: str) -> None:
 def test_rollback_of_0001_names_tables_that_reference_ours(migrated_db_url: str) -> None:
     url = migrated_db_url
     with psycopg.connect(url) as conn:
-        conn.execute("CREATE TABLE refresh_tokens (id serial PRIMARY KEY,"
-                     " user_id integer REFERENCES users (id))")
-    with pytest.raises(MigrationFailed, match=r"refresh_tokens \(constraint refresh_tokens_user_id_fkey\)"):
+        conn.execute(
+            "CREATE TABLE refresh_tokens (id serial PRIMARY KEY,"
+            " user_id integer REFERENCES users (id))"
+        )
+    with pytest.raises(
+        MigrationFailed, match=r"refresh_tokens \(constraint refresh_tokens_user_id_fkey\)"
+    ):
         rollback_all(url)
     assert applied_ids(url) == [BASELINE]
     assert set(OUR_TABLES) <= set(our_relations(url))
@@ -499,7 +518,7 @@ def test_rollback_files_are_idempotent(migrated_db_url: str) -> None:
     with psycopg.connect(url) as conn:
         for file in (f"{SCHEDULE_FIELDS}.rollback.sql", f"{BASELINE}.rollback.sql"):
             for statement in migration_statements(file):
-                conn.execute(statement)  # type: ignore[arg-type]  # our own migration SQL
+                conn.execute(statement)
     assert our_relations(url) == []
 
 
@@ -518,9 +537,7 @@ def relfilenode(url: str, table: str) -> int:
 @pytest.mark.parametrize(
     "builder", [build_state_1, build_state_4], ids=["state1_no_columns", "state4_defaults"]
 )
-def test_0002_never_rewrites_a_big_table(
-    builder: Callable[[str], None], empty_db_url: str
-) -> None:
+def test_0002_never_rewrites_a_big_table(builder: Callable[[str], None], empty_db_url: str) -> None:
     builder(empty_db_url)
     add_bulk_sessions(empty_db_url, 100_000)
     before = relfilenode(empty_db_url, "tutoring_sessions")
@@ -557,12 +574,15 @@ def test_0002_statements_never_scan_tutoring_sessions(
         ).fetchone()
         with conn.transaction(force_rollback=True):
             for statement in migration_statements(f"{SCHEDULE_FIELDS}.sql"):
-                conn.execute(statement)  # type: ignore[arg-type]  # our own migration SQL
+                conn.execute(statement)
             assert conn.execute(_HOLDS_ACCESS_EXCLUSIVE, rel).fetchone() == (True,)
             assert conn.execute(_SCANS, rel).fetchone() == (0, 0)
-            assert conn.execute(
-                "SELECT relfilenode FROM pg_class WHERE oid = %(rel)s::regclass", rel
-            ).fetchone() == node_before
+            assert (
+                conn.execute(
+                    "SELECT relfilenode FROM pg_class WHERE oid = %(rel)s::regclass", rel
+                ).fetchone()
+                == node_before
+            )
             conn.execute("ALTER TABLE tutoring_sessions ADD COLUMN probe int CHECK (probe > 0)")
             scans, tuples = conn.execute(_SCANS, rel).fetchone()  # type: ignore[misc]
             assert scans >= 1 and tuples >= 20_000, "the scan detector does not detect scans"
@@ -619,9 +639,20 @@ def test_sqlparse_splits_our_do_blocks_whole() -> None:
 def _yoyo(url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     yoyo_url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
     return subprocess.run(
-        [str(Path(sys.executable).parent / "yoyo"), *args, "--batch", "--no-config-file",
-         "--database", yoyo_url, str(MIGRATIONS_DIR)],
-        capture_output=True, text=True, cwd=cwd, timeout=120, stdin=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).parent / "yoyo"),
+            *args,
+            "--batch",
+            "--no-config-file",
+            "--database",
+            yoyo_url,
+            str(MIGRATIONS_DIR),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
 
 
