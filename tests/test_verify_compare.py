@@ -166,7 +166,8 @@ def test_constraint_differences() -> None:
         ("warning", "check", check_object, "validated", "NOT VALID"),
         ("error", "check", "sessions CHECK (user_id > 0)", "absent", "present (as extra_check)"),
         ("error", "index", "sessions index btree (created_at DESC)", "present", "missing"),
-        ("note", "index", "sessions index btree (created_at)", "absent", "present (as idx_created)"),
+        ("note", "index", "sessions index btree (created_at)", "absent",
+         "present (as idx_created)"),
     ]
 
 
@@ -235,7 +236,8 @@ def test_junit_parses_with_one_suite_per_table(strict: bool, failures: int) -> N
     assert len(suites["sessions"].findall("testcase")) == 4
     assert len(root.findall(".//failure")) == failures
     failure = root.find(".//failure")
-    assert failure is not None and failure.get("message") == "sessions.b: expected json, found jsonb"
+    assert failure is not None
+    assert failure.get("message") == "sessions.b: expected json, found jsonb"
 
 
 def test_text_lists_problems_per_table_and_ends_with_the_summary() -> None:
