@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import socket
 import tempfile
 import tomllib
@@ -23,17 +22,20 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from astegni_db.errors import ConnectionFailed, ExitCode
+from astegni_db import api
+from astegni_db.errors import ConfigError, ConnectionFailed, ExitCode
 from astegni_db.verify import inspect, verify
 from astegni_db.verify.catalog import read_catalog
 from astegni_db.verify.command import run_verify
 from astegni_db.verify.findings import Finding
 from astegni_db.verify.report import Report
 from astegni_db.verify.spec import load_spec, parse_spec
+from tests.legacy_states import ALL_STATES, build_state_2
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC = REPO / "checks" / "schema.toml"
 QUERIES = REPO / "checks" / "queries"
+MIGRATIONS = REPO / "migrations"
 
 
 def run_sql(url: str, *statements: str) -> None:
@@ -98,21 +100,10 @@ def test_inspect_describes_what_is_there_not_what_the_spec_says(migrated_db_url:
 # --- every legacy state, after migrate ---------------------------------------------
 
 
-def _states() -> dict[str, object]:
-    try:
-        from tests.legacy_states import ALL_STATES
-    except ImportError:  # pragma: no cover - the builders are another helper's file
-        return {}
-    return dict(ALL_STATES)
-
-
-@pytest.mark.parametrize("state", sorted(_states()))
+@pytest.mark.parametrize("state", sorted(ALL_STATES))
 def test_every_state_after_migrate_matches_the_spec(empty_db_url: str, state: str) -> None:
-    from astegni_db import api
-
-    build = _states()[state]
-    build(empty_db_url)  # type: ignore[operator]
-    api.migrate(empty_db_url, REPO / "migrations")
+    ALL_STATES[state](empty_db_url)
+    api.migrate(empty_db_url, MIGRATIONS)
     report = check(empty_db_url)
     assert [f for f in not_ok(report) if f[0] != "warning"] == []
     assert report.exit_code == ExitCode.OK
@@ -418,11 +409,8 @@ def test_catalog_inspection_takes_two_round_trips(migrated_db_url: str) -> None:
 
 @pytest.fixture
 def seeded_db_url(empty_db_url: str) -> str:
-    from astegni_db import api
-    from tests.legacy_states import build_state_2
-
     build_state_2(empty_db_url)
-    api.migrate(empty_db_url, REPO / "migrations")
+    api.migrate(empty_db_url, MIGRATIONS)
     return empty_db_url
 
 
@@ -533,8 +521,5 @@ def test_unreachable_database_is_a_connection_error_without_the_password() -> No
 def test_spec_errors_come_before_any_connection(tmp_path: Path) -> None:
     bad = tmp_path / "schema.toml"
     bad.write_text(SPEC.read_text().replace("nullable = false", "nulable = false", 1))
-    from astegni_db.errors import ConfigError
-
     with pytest.raises(ConfigError, match=r"tables\.tutoring_sessions\.columns\.id\.nulable"):
         verify("postgresql://nobody@127.0.0.1:1/none", bad, QUERIES, False)
-    assert os.path.exists(bad)
