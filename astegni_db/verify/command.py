@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from astegni_db.errors import ConfigError
+from astegni_db.settings import DatabaseTarget
 from astegni_db.verify import inspect, verify
 from astegni_db.verify.report import FORMATS, Format, auto_format, render
 
@@ -22,7 +23,7 @@ DEFAULT_QUERIES = Path("checks/queries")
 
 
 def run_verify(
-    database_url: str,
+    database_url: DatabaseTarget | str,
     *,
     spec_path: Path = DEFAULT_SPEC,
     queries_dir: Path | None = DEFAULT_QUERIES,
@@ -42,7 +43,7 @@ def run_verify(
 
 
 def run_inspect(
-    database_url: str,
+    database_url: DatabaseTarget | str,
     *,
     spec_path: Path = DEFAULT_SPEC,
     output: Path | None = None,
