@@ -1,0 +1,82 @@
+"""The CLI's local dev database: refused under CI, otherwise persistent across runs."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from astegni_db import devdb
+from astegni_db.disposable.local import port_is_listening
+from astegni_db.errors import ConfigError, ExitCode
+from tests.disposable_support import port_of
+
+
+@pytest.fixture
+def project() -> Iterator[Path]:
+    # Not tmp_path: pytest's base temp dir is private to root, and the server runs as postgres.
+    directory = Path(tempfile.mkdtemp(prefix="astegni-devdb-test-"))
+    directory.chmod(0o755)
+    try:
+        yield directory
+    finally:
+        devdb.stop(directory)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.mark.parametrize("ci_value", ["true", "1", "TRUE"])
+@pytest.mark.parametrize("entry", [devdb.start, devdb.url, devdb.reset])
+def test_refused_under_ci_with_a_one_line_hint(
+    project: Path, monkeypatch: pytest.MonkeyPatch, ci_value: str, entry: object
+) -> None:
+    monkeypatch.setenv("CI", ci_value)
+    assert callable(entry)
+    with pytest.raises(ConfigError) as raised:
+        entry(project)
+    message = raised.value.message
+    assert "DATABASE_URL" in message and "--database-url" in message
+    assert "\n" not in message
+    assert raised.value.exit_code == ExitCode.USAGE
+    assert not (project / ".astegni-db").exists(), "nothing may be created under CI"
+
+
+def test_stopping_is_allowed_under_ci(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    assert devdb.stop(project) is False
+
+
+def test_url_before_start_says_how_to_create_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(ConfigError, match="astegni-db dev start"):
+        devdb.url(project)
+
+
+def test_lifecycle_keeps_url_and_data_until_reset(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI", "false")
+    url = devdb.start(project)
+    assert devdb.start(project) == url  # already running: same server
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE kept (id int)")
+
+    assert devdb.stop(project) is True
+    assert not port_is_listening(port_of(url))
+    assert devdb.status(project).running is False
+    assert devdb.url(project) == url  # the state outlives the server
+
+    assert devdb.start(project) == url  # same port and password after a restart
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT to_regclass('kept') IS NOT NULL").fetchone() == (True,)
+
+    assert devdb.reset(project) == url
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT to_regclass('kept') IS NOT NULL").fetchone() == (False,)
+    status = devdb.status(project)
+    assert status.running and status.directory == project.resolve() / ".astegni-db" / "dev"
