@@ -22,6 +22,7 @@ rows by tests/legacy_states.py) we run the real migrate and check:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -38,6 +39,8 @@ from psycopg import sql
 from yoyo.migrations import read_sql_migration
 
 from astegni_db import api
+from astegni_db.disposable.databases import temporary_database
+from astegni_db.disposable.server import dbname_of
 from astegni_db.errors import MigrationFailed
 from tests.legacy_states import (
     ALL_STATES,
@@ -272,17 +275,50 @@ def fresh(disposable_databases: Any) -> Iterator[dict[str, Any]]:
         }
 
 
+@pytest.fixture(scope="module")
+def state_template(disposable_databases: Any) -> Iterator[Callable[[str], str]]:
+    """Each state is built once per module; tests get clones (CREATE DATABASE ... TEMPLATE)."""
+    server = disposable_databases.server
+    built: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+
+        def template(state_name: str) -> str:
+            if state_name not in built:
+                url = stack.enter_context(temporary_database(server, purpose="state"))
+                ALL_STATES[state_name](url)
+                built[state_name] = dbname_of(url)
+            return built[state_name]
+
+        yield template
+
+
+def _clone_of(
+    request: pytest.FixtureRequest, disposable_databases: Any, template: Callable[[str], str]
+) -> Iterator[tuple[str, str]]:
+    name = request.param
+    with temporary_database(
+        disposable_databases.server, template=template(name), purpose="clone"
+    ) as url:
+        yield name, url
+
+
 @pytest.fixture(params=sorted(ALL_STATES))
-def state(request: pytest.FixtureRequest, empty_db_url: str) -> tuple[str, str]:
-    """(state name, URL of a database in that state)."""
-    ALL_STATES[request.param](empty_db_url)
-    return request.param, empty_db_url
+def state(
+    request: pytest.FixtureRequest,
+    disposable_databases: Any,
+    state_template: Callable[[str], str],
+) -> Iterator[tuple[str, str]]:
+    """(state name, URL of a fresh copy of a database in that state)."""
+    yield from _clone_of(request, disposable_databases, state_template)
 
 
 @pytest.fixture(params=sorted(LEGACY_STATES))
-def legacy_state(request: pytest.FixtureRequest, empty_db_url: str) -> tuple[str, str]:
-    LEGACY_STATES[request.param](empty_db_url)
-    return request.param, empty_db_url
+def legacy_state(
+    request: pytest.FixtureRequest,
+    disposable_databases: Any,
+    state_template: Callable[[str], str],
+) -> Iterator[tuple[str, str]]:
+    yield from _clone_of(request, disposable_databases, state_template)
 
 
 # --- (a) shape ----------------------------------------------------------------------
@@ -682,3 +718,58 @@ def test_stock_yoyo_sees_what_we_applied(
     assert describe(url) == fresh["describe"]
     assert migrate(url).applied == []
     assert not (tmp_path / "yoyo.ini").exists()  # batch mode never saves a config (or password)
+
+
+# --- schemas ----------------------------------------------------------------------------
+
+
+def test_a_same_named_table_in_another_schema_is_ignored(
+    empty_db_url: str, fresh: dict[str, Any]
+) -> None:
+    """The legacy checks read information_schema without a schema filter; ours look
+    only at the table the application's unqualified queries reach."""
+    with psycopg.connect(empty_db_url) as conn:
+        conn.execute("CREATE SCHEMA archive")
+        conn.execute(
+            "CREATE TABLE archive.tutoring_sessions (id int, recurring_pattern jsonb,"
+            " session_frequency text)"
+        )
+        conn.execute("INSERT INTO archive.tutoring_sessions VALUES (1, '{}', 'Weekly')")
+    migrate(empty_db_url)
+    assert describe(empty_db_url) == fresh["describe"]
+    with psycopg.connect(empty_db_url) as conn:
+        archived = conn.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = 'archive.tutoring_sessions'::regclass AND attnum > 0 ORDER BY attnum"
+        ).fetchall()
+        assert archived == [
+            ("id", "integer"),
+            ("recurring_pattern", "jsonb"),
+            ("session_frequency", "text"),
+        ]
+
+
+def test_migrations_follow_the_search_path(empty_db_url: str, fresh: dict[str, Any]) -> None:
+    """A database whose search_path starts with its own schema gets the tables there."""
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA astegni")
+        dbname = conn.info.dbname
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET search_path = astegni, public").format(
+                sql.Identifier(dbname)
+            )
+        )
+    migrate(empty_db_url)
+    with psycopg.connect(empty_db_url) as conn:
+        schemas = conn.execute(
+            "SELECT DISTINCT relnamespace::regnamespace::text FROM pg_class"
+            " WHERE relname = ANY(%s)",
+            (list(OUR_TABLES),),
+        ).fetchall()
+    assert schemas == [("astegni",)]
+    shape = describe(empty_db_url)
+    assert (
+        shape["tutoring_sessions"]["columns"] == fresh["describe"]["tutoring_sessions"]["columns"]
+    )
+    rollback_all(empty_db_url)
+    assert our_relations(empty_db_url) == []
