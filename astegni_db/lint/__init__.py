@@ -1,0 +1,129 @@
+"""Static checks of migration files for DDL that is unsafe on a busy database.
+
+``lint_paths([Path("migrations")])`` reads the files in yoyo's order and returns
+a :class:`LintReport`; nothing here connects to a database or imports psycopg.
+Rules, ids and silencing: docs/lint.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+from astegni_db.errors import ConfigError
+from astegni_db.lint.context import RUNNERS, FileContext, History, Runner
+from astegni_db.lint.readset import ReadSet, load_read_set
+from astegni_db.lint.report import FORMATS, Finding, Format, LintReport, render
+from astegni_db.lint.rules import RULES, RULES_BY_ID, Rule
+from astegni_db.lint.source import ROLLBACK_SUFFIX, SourceFile, load_source
+
+DEFAULT_SPEC = Path("checks/schema.toml")
+DEFAULT_QUERIES = Path("checks/queries")
+
+__all__ = [
+    "DEFAULT_QUERIES",
+    "DEFAULT_SPEC",
+    "FORMATS",
+    "RULES",
+    "RUNNERS",
+    "Finding",
+    "Format",
+    "LintReport",
+    "Runner",
+    "lint_paths",
+    "render",
+]
+
+
+def lint_paths(
+    paths: Sequence[Path],
+    *,
+    spec_path: Path | None = DEFAULT_SPEC,
+    queries_dir: Path | None = DEFAULT_QUERIES,
+    runner: Runner = "astegni-db",
+    disabled: Collection[str] = (),
+) -> LintReport:
+    """Lint migration files (directories: every ``*.sql`` in them, in yoyo's order).
+
+    ``spec_path``/``queries_dir`` say what the application reads (rules AD108,
+    AD109); the defaults are skipped with a note when absent, explicit paths
+    must exist. ``runner`` is who will run the files (rule AD111).
+    """
+    if runner not in RUNNERS:
+        raise ConfigError(f"unknown runner {runner!r}: use one of {', '.join(RUNNERS)}")
+    unknown = sorted({d.upper() for d in disabled} - set(RULES_BY_ID))
+    if unknown:
+        raise ConfigError(f"unknown lint rule(s): {', '.join(unknown)}; known: AD101-AD111")
+    report = LintReport()
+    read_set = _read_set(spec_path, queries_dir, report)
+    rules = [rule for rule in RULES if rule.id not in {d.upper() for d in disabled}]
+    history = History()
+    for path in _migration_files(paths, report):
+        source = load_source(path)
+        report.files.append(str(path))
+        _lint_file(source, FileContext(source, read_set, history, runner), rules, report)
+    return report
+
+
+def _read_set(spec: Path | None, queries: Path | None, report: LintReport) -> ReadSet:
+    if spec == DEFAULT_SPEC and not spec.is_file():
+        report.notes.append(f"{spec} not found: renames and drops are not checked against it")
+        spec = None
+    if queries == DEFAULT_QUERIES and not queries.is_dir():
+        report.notes.append(f"{queries} not found: renames and drops are not checked against it")
+        queries = None
+    if spec is not None and not spec.is_file():
+        raise ConfigError(f"spec file not found: {spec}")
+    return load_read_set(spec, queries)
+
+
+def _migration_files(paths: Sequence[Path], report: LintReport) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p
+                for p in path.glob("*.sql")
+                if p.is_file() and not p.name.endswith(ROLLBACK_SUFFIX)
+            )
+            skipped = sorted(p.name for p in path.glob("*.py") if not p.name.startswith("_"))
+            if skipped:
+                report.notes.append(f"Python migrations are not linted: {', '.join(skipped)}")
+        elif path.is_file():
+            if path.name.endswith(ROLLBACK_SUFFIX):
+                report.notes.append(f"{path}: rollback files are not linted (only their presence)")
+            else:
+                found.append(path)
+        else:
+            raise ConfigError(f"no such file or directory: {path}")
+    return found
+
+
+def _lint_file(source: SourceFile, ctx: FileContext, rules: list[Rule], report: LintReport) -> None:
+    for statement in source.statements:
+        for rule in rules:
+            if rule.statement_check is None:
+                continue
+            for hit in rule.statement_check(statement, ctx):
+                _add(report, source, rule, hit.line, hit.message, hit.suggestion, statement.line)
+        ctx.record(statement)
+    for rule in rules:
+        if rule.file_check is None:
+            continue
+        for hit in rule.file_check(ctx):
+            _add(report, source, rule, hit.line, hit.message, hit.suggestion, None)
+
+
+def _add(
+    report: LintReport,
+    source: SourceFile,
+    rule: Rule,
+    line: int,
+    message: str,
+    suggestion: str,
+    statement_line: int | None,
+) -> None:
+    if source.is_silenced(rule.id, line, statement_line):
+        report.silenced += 1
+        return
+    report.findings.append(Finding(rule.id, rule.name, str(source.path), line, message, suggestion))

@@ -1,0 +1,32 @@
+"""The lint rules, one module each; RULES is the order they are documented and run in."""
+
+from astegni_db.lint.rules import (
+    constraint_not_valid,
+    index_concurrently,
+    lock_timeout,
+    non_transactional,
+    not_null,
+    read_objects,
+    rollback_file,
+    type_change,
+    validate_same_migration,
+    volatile_default,
+)
+from astegni_db.lint.rules.base import Hit, Rule
+
+RULES: tuple[Rule, ...] = (
+    volatile_default.RULE,
+    constraint_not_valid.RULE,
+    validate_same_migration.RULE,
+    index_concurrently.RULE,
+    non_transactional.RULE,
+    not_null.RULE,
+    type_change.RULE,
+    read_objects.RENAME_RULE,
+    read_objects.DROP_RULE,
+    rollback_file.RULE,
+    lock_timeout.RULE,
+)
+RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+__all__ = ["RULES", "RULES_BY_ID", "Hit", "Rule"]

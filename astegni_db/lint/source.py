@@ -1,0 +1,153 @@
+"""A migration file as the lint rules see it: statements (DO bodies opened up),
+the yoyo directives, and the silencing comments."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from astegni_db.errors import ConfigError
+from astegni_db.lint.sqltext import (
+    Comment,
+    Token,
+    lex,
+    split_on_semicolons,
+    split_statements,
+)
+
+ROLLBACK_SUFFIX = ".rollback.sql"
+IGNORE_PATTERN = re.compile(r"astegni-db:\s*ignore\b\s*((?:[A-Za-z]{2}\d{3}[\s,]*)+)", re.I)
+_RULE_ID = re.compile(r"[A-Za-z]{2}\d{3}")
+# yoyo reads directives from the comment lines before the first SQL line.
+_LEADING_LINE = re.compile(r"^(\s*|\s*--.*)$")
+_TRANSACTIONAL = re.compile(r"^\s*--\s*transactional\s*:\s*(\S*)", re.I)
+
+# Where a PL/pgSQL statement may start inside a DO body: after these keywords.
+_BLOCK_OPENERS = frozenset({"BEGIN", "THEN", "ELSE", "LOOP", "DECLARE"})
+_PLPGSQL_VERBS = frozenset(
+    {"CREATE", "ALTER", "DROP", "COMMENT", "SET", "RESET", "SELECT", "PERFORM", "LOCK",
+     "VACUUM", "REINDEX", "CLUSTER", "TRUNCATE", "REFRESH", "GRANT", "REVOKE"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Statement:
+    tokens: list[Token]
+    in_do_block: bool = False
+
+    @property
+    def line(self) -> int:
+        return self.tokens[0].line
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    statements: list[Statement]
+    transactional: bool
+    leading_lines: int  # lines 1..leading_lines are yoyo's leading comment block
+    rollback_path: Path
+    ignores: dict[int, set[str]] = field(default_factory=dict)  # line -> rule ids
+    own_line_comments: set[int] = field(default_factory=set)
+
+    @property
+    def has_rollback(self) -> bool:
+        return self.rollback_path.is_file()
+
+    def is_silenced(self, rule_id: str, line: int, statement_line: int | None) -> bool:
+        """A matching ignore comment on ``line``, the line above it, or in the comment
+        lines directly above the statement (file-level findings: the leading block)."""
+        if rule_id in self.ignores.get(line, set()):
+            return True
+        if line - 1 in self.own_line_comments and rule_id in self.ignores.get(line - 1, set()):
+            return True
+        above = statement_line - 1 if statement_line is not None else None
+        while above is not None and above in self.own_line_comments:
+            if rule_id in self.ignores.get(above, set()):
+                return True
+            above -= 1
+        if statement_line is None:
+            return any(
+                rule_id in self.ignores.get(n, set()) for n in range(1, self.leading_lines + 1)
+            )
+        return False
+
+
+def read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+
+
+def load_source(path: Path) -> SourceFile:
+    text = read_text(path).replace("\r\n", "\n").replace("\r", "\n")
+    transactional, leading = _directives(text)
+    statements: list[Statement] = []
+    comments: list[Comment] = []
+    for chunk, line in split_statements(text):
+        lexed = lex(chunk, line)
+        comments += lexed.comments
+        tokens = [t for t in lexed.tokens if not (t.kind == "punct" and t.text == ";")]
+        if not tokens:
+            continue
+        statements.append(Statement(tokens))
+        if tokens[0].is_("DO"):
+            inner, inner_comments = _do_body_statements(tokens)
+            statements += inner
+            comments += inner_comments
+    source = SourceFile(
+        path=path,
+        statements=statements,
+        transactional=transactional,
+        leading_lines=leading,
+        rollback_path=path.with_name(path.name[: -len(".sql")] + ROLLBACK_SUFFIX),
+    )
+    for comment in comments:
+        if comment.own_line:
+            source.own_line_comments.add(comment.line)
+        match = IGNORE_PATTERN.search(comment.text)
+        if match:
+            ids = {i.upper() for i in _RULE_ID.findall(match.group(1))}
+            source.ignores.setdefault(comment.line, set()).update(ids)
+    return source
+
+
+def _directives(text: str) -> tuple[bool, int]:
+    """yoyo's ``-- transactional: false`` and the length of the leading comment block."""
+    transactional = True
+    leading = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not _LEADING_LINE.match(line):
+            break
+        leading = number
+        match = _TRANSACTIONAL.match(line)
+        if match:
+            transactional = match.group(1).lower() != "false"
+    return transactional, leading
+
+
+def _do_body_statements(tokens: list[Token]) -> tuple[list[Statement], list[Comment]]:
+    """The DDL inside ``DO $$ ... $$`` (tables it creates count as created by the file)."""
+    body = next((t for t in tokens if t.kind in ("dollar", "string")), None)
+    if body is None:
+        return [], []
+    lexed = lex(body.text, body.line)
+    found = []
+    for run in split_on_semicolons(lexed.tokens):
+        start = _plpgsql_start(run)
+        if start is not None:
+            found.append(Statement(run[start:], in_do_block=True))
+    return found, lexed.comments
+
+
+def _plpgsql_start(run: list[Token]) -> int | None:
+    for i, token in enumerate(run):
+        if token.upper in _PLPGSQL_VERBS and (i == 0 or run[i - 1].upper in _BLOCK_OPENERS):
+            return i
+    return None

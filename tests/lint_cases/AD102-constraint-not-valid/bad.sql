@@ -1,0 +1,2 @@
+ALTER TABLE tutoring_sessions
+    ADD CONSTRAINT tutoring_sessions_rating_range CHECK (student_rating BETWEEN 1 AND 5);

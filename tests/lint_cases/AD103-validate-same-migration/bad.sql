@@ -1,0 +1,3 @@
+ALTER TABLE tutoring_sessions
+    ADD CONSTRAINT tutoring_sessions_rating_range CHECK (student_rating BETWEEN 1 AND 5) NOT VALID;
+ALTER TABLE tutoring_sessions VALIDATE CONSTRAINT tutoring_sessions_rating_range;

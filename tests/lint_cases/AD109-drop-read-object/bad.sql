@@ -1,0 +1,1 @@
+ALTER TABLE tutoring_sessions DROP COLUMN IF EXISTS package_duration;

@@ -1,0 +1,1 @@
+ALTER TABLE tutoring_sessions ADD COLUMN legacy_notes text;

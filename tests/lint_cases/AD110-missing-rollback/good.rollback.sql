@@ -1,0 +1,1 @@
+COMMENT ON TABLE tutoring_sessions IS NULL;

@@ -1,0 +1,1 @@
+COMMENT ON TABLE tutoring_sessions IS 'Sessions a tutor held or will hold with a student.';

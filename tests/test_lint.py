@@ -1,0 +1,232 @@
+"""astegni-db lint: every rule fires on its bad example and stays quiet on the safe rewrite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+
+from astegni_db.errors import ConfigError, ExitCode
+from astegni_db.lint import RULES, LintReport, lint_paths, render
+from astegni_db.lint.readset import load_read_set
+from astegni_db.lint.source import load_source
+from tests.cli_runner import MIGRATIONS_DIR, REPO
+
+CASES = REPO / "tests" / "lint_cases"
+SPEC = REPO / "checks" / "schema.toml"
+QUERIES = REPO / "checks" / "queries"
+CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())
+
+
+def lint_case(case: Path, sql: Path) -> LintReport:
+    """``sql`` after the case's setup.sql, with the project's checks/ as the read set."""
+    setup = sql.parent / "setup.sql"
+    files = ([setup] if setup.exists() else []) + [sql]
+    rule = case.name.split("-")[0]
+    return lint_paths(
+        files,
+        spec_path=SPEC,
+        queries_dir=QUERIES,
+        runner="psql" if case.name.endswith("-psql") else "astegni-db",
+        # Only the AD110 case is about rollback files; the others have none on purpose.
+        disabled=() if rule == "AD110" else ("AD110",),
+    )
+
+
+def findings_in(report: LintReport, sql: Path) -> list[tuple[str, int]]:
+    return [(f.rule, f.line) for f in report.findings if f.file == str(sql)]
+
+
+def test_every_rule_has_a_case() -> None:
+    assert {c.name.split("-")[0] for c in CASE_DIRS} == {rule.id for rule in RULES}
+
+
+@pytest.mark.parametrize("case", CASE_DIRS, ids=lambda p: p.name)
+def test_rule_fires_on_bad_example(case: Path) -> None:
+    bad = case / "bad.sql"
+    found = findings_in(lint_case(case, bad), bad)
+    assert [rule for rule, _ in found] == [case.name.split("-")[0]]
+
+
+@pytest.mark.parametrize("case", CASE_DIRS, ids=lambda p: p.name)
+def test_rule_quiet_on_safe_rewrite(case: Path) -> None:
+    good = case / "good.sql"
+    report = lint_case(case, good)
+    assert findings_in(report, good) == []
+
+
+@pytest.mark.parametrize("case", CASE_DIRS, ids=lambda p: p.name)
+def test_comment_on_the_line_above_silences_one_finding(case: Path, tmp_path: Path) -> None:
+    bad = case / "bad.sql"
+    ((rule, line),) = findings_in(lint_case(case, bad), bad)
+    lines = bad.read_text().splitlines()
+    lines.insert(line - 1, f"-- astegni-db: ignore {rule}")
+    silenced = _copy_case(case, tmp_path, "\n".join(lines) + "\n")
+    report = lint_case(case, silenced)
+    assert findings_in(report, silenced) == []
+    assert report.silenced == 1
+
+
+def test_comment_on_the_same_line_silences(tmp_path: Path) -> None:
+    sql = tmp_path / "0003_index.sql"
+    sql.write_text(
+        "CREATE INDEX s_date_idx ON tutoring_sessions (session_date); -- astegni-db: ignore AD104\n"
+    )
+    report = lint_paths([sql], spec_path=None, queries_dir=None, disabled=["AD110"])
+    assert report.ok and report.silenced == 1
+
+
+def test_comment_above_a_multi_line_statement_silences_its_inner_line(tmp_path: Path) -> None:
+    sql = tmp_path / "0003_default.sql"
+    sql.write_text(
+        "-- astegni-db: ignore AD101 (the table has 40 rows)\n"
+        "-- reviewed by the DBA\n"
+        "ALTER TABLE tutoring_sessions\n"
+        "    ADD COLUMN token uuid DEFAULT gen_random_uuid();\n"
+    )
+    report = lint_paths([sql], spec_path=None, queries_dir=None, disabled=["AD110"])
+    assert report.ok and report.silenced == 1
+
+
+def test_ignoring_another_rule_does_not_silence(tmp_path: Path) -> None:
+    sql = tmp_path / "0003_index.sql"
+    sql.write_text(
+        "-- astegni-db: ignore AD101, AD102\n"
+        "CREATE INDEX s_date_idx ON tutoring_sessions (session_date);\n"
+    )
+    report = lint_paths([sql], spec_path=None, queries_dir=None, disabled=["AD110"])
+    assert [(f.rule, f.line) for f in report.findings] == [("AD104", 2)]
+    assert report.silenced == 0
+
+
+def test_project_migrations_lint_clean() -> None:
+    report = lint_paths([MIGRATIONS_DIR], spec_path=SPEC, queries_dir=QUERIES)
+    assert report.findings == []
+    assert len(report.files) == 2 and report.exit_code == ExitCode.OK
+
+
+def test_ddl_inside_do_blocks_is_scanned(tmp_path: Path) -> None:
+    sql = tmp_path / "0003_do.sql"
+    sql.write_text(
+        "DO $$\nBEGIN\n"
+        "    IF to_regclass('payments') IS NULL THEN\n"
+        "        CREATE TABLE payments (id serial PRIMARY KEY, session_id integer);\n"
+        "        CREATE INDEX payments_session_idx ON payments (session_id);\n"
+        "    END IF;\n"
+        "    CREATE INDEX sessions_amount_idx ON tutoring_sessions (amount);\n"
+        "END\n$$;\n"
+    )
+    report = lint_paths([sql], spec_path=None, queries_dir=None, disabled=["AD110"])
+    # payments was created by this migration: its index is fine; tutoring_sessions is not.
+    assert [(f.rule, f.line) for f in report.findings] == [("AD104", 7)]
+
+
+def test_statements_split_exactly_like_yoyo() -> None:
+    from yoyo.migrations import read_sql_migration
+
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        ours = [s for s in load_source(path).statements if not s.in_do_block]
+        _, _, theirs = read_sql_migration(str(path))
+        assert len(ours) == len(theirs), path.name
+        assert [s.line for s in ours] == sorted(s.line for s in ours)
+
+
+def test_transactional_directive_is_read_like_yoyo(tmp_path: Path) -> None:
+    sql = tmp_path / "0003_x.sql"
+    sql.write_text("-- Build an index.\n--   transactional  :  false\n\nSELECT 1;\n")
+    assert load_source(sql).transactional is False
+    sql.write_text("SELECT 1;\n-- transactional: false\n")  # not in the leading block
+    assert load_source(sql).transactional is True
+
+
+def test_type_change_safety_follows_the_declared_old_type(tmp_path: Path) -> None:
+    first = tmp_path / "0001_t.sql"
+    first.write_text("CREATE TABLE t (code varchar(20), price numeric(8,2), n integer);\n")
+    second = tmp_path / "0002_alter.sql"
+    second.write_text(
+        "ALTER TABLE t ALTER COLUMN code TYPE varchar(40);\n"  # widen: safe
+        "ALTER TABLE t ALTER COLUMN code TYPE varchar(10);\n"  # narrow: rewrites
+        "ALTER TABLE t ALTER COLUMN price TYPE numeric(12,2);\n"  # more precision: safe
+        "ALTER TABLE t ALTER COLUMN price TYPE numeric(12,3);\n"  # scale: rewrites
+        "ALTER TABLE t ALTER COLUMN n TYPE integer USING n + 1;\n"  # USING: rewrites
+        "ALTER TABLE unknown ALTER COLUMN x TYPE text;\n"  # old type unknown
+    )
+    report = lint_paths([first, second], spec_path=None, queries_dir=None, disabled=["AD110"])
+    assert [(f.rule, f.line) for f in report.findings] == [
+        ("AD107", 2),
+        ("AD107", 4),
+        ("AD107", 5),
+        ("AD107", 6),
+    ]
+
+
+def test_read_set_from_queries_and_spec(tmp_path: Path) -> None:
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    (queries / "a.sql").write_text(
+        "SELECT s.topic, count(*) FROM tutoring_sessions s JOIN users u ON u.id = s.tutor_id"
+    )
+    (queries / "b.sql").write_text("SELECT * FROM payments, refunds r WHERE r.id = 1")
+    read = load_read_set(SPEC, queries)
+    assert read.column_reader("tutoring_sessions", "topic") == str(queries / "a.sql")
+    assert read.column_reader("users", "id") is not None
+    assert read.column_reader("users", "email") is None  # users is only partially read
+    assert read.table_reader("refunds") == str(queries / "b.sql")
+    assert read.column_reader("payments", "anything") == str(queries / "b.sql")  # SELECT *
+
+
+def test_report_renderers() -> None:
+    case = CASES / "AD104-index-not-concurrently"
+    report = lint_case(case, case / "bad.sql")
+    assert report.exit_code == ExitCode.FAILURE
+    text = StringIO()
+    render(report, "text", text)
+    assert "AD104 index-not-concurrently" in text.getvalue()
+    assert "instead: CREATE INDEX CONCURRENTLY" in text.getvalue()
+    assert text.getvalue().rstrip().endswith("lint: 1 finding(s) in 1 file(s)")
+    as_json = StringIO()
+    render(report, "json", as_json)
+    payload = json.loads(as_json.getvalue())
+    assert payload["ok"] is False
+    assert payload["findings"][0]["rule"] == "AD104"
+    assert set(payload["findings"][0]) == {"rule", "name", "file", "line", "message", "suggestion"}
+    gitlab = StringIO()
+    render(report, "gitlab", gitlab)
+    (issue,) = json.loads(gitlab.getvalue())
+    assert issue["location"] == {"path": str(case / "bad.sql"), "lines": {"begin": 1}}
+    assert issue["check_name"].startswith("AD104") and len(issue["fingerprint"]) == 64
+
+
+def test_bad_input_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        lint_paths([tmp_path / "missing"])
+    with pytest.raises(ConfigError, match="unknown lint rule"):
+        lint_paths([MIGRATIONS_DIR], disabled=["AD999"])
+    with pytest.raises(ConfigError, match="spec file not found"):
+        lint_paths([MIGRATIONS_DIR], spec_path=tmp_path / "nope.toml")
+    (tmp_path / "0001_latin1.sql").write_bytes(b"SELECT '\xe9';\n")
+    with pytest.raises(ConfigError, match="not valid UTF-8"):
+        lint_paths([tmp_path])
+
+
+def test_lint_imports_no_database_driver() -> None:
+    code = (
+        "import sys; from pathlib import Path; from astegni_db.lint import lint_paths; "
+        f"lint_paths([Path({str(MIGRATIONS_DIR)!r})]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'yoyo')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def _copy_case(case: Path, dest: Path, bad_text: str) -> Path:
+    for extra in ("setup.sql",):
+        if (case / extra).exists():
+            (dest / extra).write_text((case / extra).read_text())
+    target = dest / "bad.sql"
+    target.write_text(bad_text)
+    return target
