@@ -29,15 +29,24 @@ SPEC_TEXT = {
     "tables": {
         "sessions": {
             "primary_key": ["id"],
-            "foreign_keys": [{"columns": ["user_id"], "references": "users",
-                              "referenced_columns": ["id"], "on_delete": "cascade"}],
+            "foreign_keys": [
+                {
+                    "columns": ["user_id"],
+                    "references": "users",
+                    "referenced_columns": ["id"],
+                    "on_delete": "cascade",
+                }
+            ],
             "checks": ["status::text = 'a'::text"],
             "indexes": [{"columns": ["created_at DESC"]}],
             "columns": {
                 "id": {"type": "integer", "nullable": False, "serial": True},
                 "user_id": {"type": "integer", "nullable": False},
-                "status": {"type": "character varying(20)", "nullable": True,
-                           "default": "'a'::character varying"},
+                "status": {
+                    "type": "character varying(20)",
+                    "nullable": True,
+                    "default": "'a'::character varying",
+                },
                 "pattern": {"type": "json", "nullable": True, "comment": "the pattern"},
                 "created_at": {"type": "timestamp without time zone", "nullable": True},
             },
@@ -51,29 +60,49 @@ def spec() -> Spec:
     return parse_spec(SPEC_TEXT, source="test")
 
 
-def column(name: str, type_: str, nullable: bool = True, default: str | None = None,
-           comment: str | None = None, owned: str | None = None) -> LiveColumn:
-    return LiveColumn(name=name, type=type_, nullable=nullable, default=default, identity="",
-                      generated="", comment=comment, owned_sequence=owned)
+def column(
+    name: str,
+    type_: str,
+    nullable: bool = True,
+    default: str | None = None,
+    comment: str | None = None,
+    owned: str | None = None,
+) -> LiveColumn:
+    return LiveColumn(
+        name=name,
+        type=type_,
+        nullable=nullable,
+        default=default,
+        identity="",
+        generated="",
+        comment=comment,
+        owned_sequence=owned,
+    )
 
 
 def matching_sessions() -> LiveTable:
     table = LiveTable(name="sessions", oid=1, kind="r", primary_key=("id",))
     for live in (
-        column("id", "integer", False, "nextval('sessions_id_seq'::regclass)",
-               owned="sessions_id_seq"),
+        column(
+            "id", "integer", False, "nextval('sessions_id_seq'::regclass)", owned="sessions_id_seq"
+        ),
         column("user_id", "integer", False),
         column("status", "character varying(20)", default="'a'::character varying"),
         column("pattern", "json", comment="the pattern"),
         column("created_at", "timestamp without time zone"),
     ):
         table.columns[live.name] = live
-    table.foreign_keys.append(LiveForeignKey("sessions_user_id_fkey", ("user_id",), "users",
-                                             ("id",), "cascade", "no action", True))
-    table.checks.append(LiveCheck("sessions_status_check",
-                                  "CHECK (status::text = 'a'::text)", True))
-    table.indexes.append(LiveIndex("idx_created", "btree", ("created_at DESC",), (), None,
-                                   False, True))
+    table.foreign_keys.append(
+        LiveForeignKey(
+            "sessions_user_id_fkey", ("user_id",), "users", ("id",), "cascade", "no action", True
+        )
+    )
+    table.checks.append(
+        LiveCheck("sessions_status_check", "CHECK (status::text = 'a'::text)", True)
+    )
+    table.indexes.append(
+        LiveIndex("idx_created", "btree", ("created_at DESC",), (), None, False, True)
+    )
     return table
 
 
@@ -85,16 +114,27 @@ def catalog(sessions: LiveTable | None) -> Catalog:
 
 
 def problems(findings: list[Finding]) -> list[tuple[str, str, str, str, str]]:
-    return [(f.status, f.kind, f.object, f.expected, f.actual)
-            for f in findings if f.status != "ok"]
+    return [
+        (f.status, f.kind, f.object, f.expected, f.actual) for f in findings if f.status != "ok"
+    ]
 
 
 def test_a_matching_catalog_passes_every_check() -> None:
     findings = compare_spec(spec(), catalog(matching_sessions()))
     assert problems(findings) == []
     kinds = {f.kind for f in findings}
-    assert kinds >= {"table", "column", "type", "nullable", "default", "comment",
-                     "primary_key", "foreign_key", "check", "index"}
+    assert kinds >= {
+        "table",
+        "column",
+        "type",
+        "nullable",
+        "default",
+        "comment",
+        "primary_key",
+        "foreign_key",
+        "check",
+        "index",
+    }
     assert Report(findings).exit_code == ExitCode.OK
 
 
@@ -149,25 +189,42 @@ def test_constraint_differences() -> None:
     table = matching_sessions()
     table.primary_key = None
     table.foreign_keys[0] = replace(table.foreign_keys[0], on_delete="no action")
-    table.foreign_keys.append(LiveForeignKey("x_fkey", ("status",), "codes", ("code",),
-                                             "no action", "no action", True))
-    table.checks[0] = LiveCheck("renamed_but_same", "CHECK (status::text = 'a'::text) NOT VALID",
-                                False)
+    table.foreign_keys.append(
+        LiveForeignKey("x_fkey", ("status",), "codes", ("code",), "no action", "no action", True)
+    )
+    table.checks[0] = LiveCheck(
+        "renamed_but_same", "CHECK (status::text = 'a'::text) NOT VALID", False
+    )
     table.checks.append(LiveCheck("extra_check", "CHECK (user_id > 0)", True))
     table.indexes[0] = replace(table.indexes[0], columns=("created_at",))
     findings = compare_spec(spec(), catalog(table))
     check_object = "sessions CHECK (status::text = 'a'::text)"
     assert problems(findings) == [
         ("error", "primary_key", "sessions primary key", "PRIMARY KEY (id)", "none"),
-        ("error", "foreign_key", "sessions(user_id) foreign key",
-         "-> users(id) ON DELETE CASCADE", "-> users(id) ON DELETE NO ACTION"),
-        ("error", "foreign_key", "sessions(status) foreign key",
-         "none", "-> codes(code) ON DELETE NO ACTION"),
+        (
+            "error",
+            "foreign_key",
+            "sessions(user_id) foreign key",
+            "-> users(id) ON DELETE CASCADE",
+            "-> users(id) ON DELETE NO ACTION",
+        ),
+        (
+            "error",
+            "foreign_key",
+            "sessions(status) foreign key",
+            "none",
+            "-> codes(code) ON DELETE NO ACTION",
+        ),
         ("warning", "check", check_object, "validated", "NOT VALID"),
         ("error", "check", "sessions CHECK (user_id > 0)", "absent", "present (as extra_check)"),
         ("error", "index", "sessions index btree (created_at DESC)", "present", "missing"),
-        ("note", "index", "sessions index btree (created_at)", "absent",
-         "present (as idx_created)"),
+        (
+            "note",
+            "index",
+            "sessions index btree (created_at)",
+            "absent",
+            "present (as idx_created)",
+        ),
     ]
 
 
@@ -175,8 +232,13 @@ def test_an_invalid_index_is_an_error_even_with_a_valid_twin_missing() -> None:
     table = matching_sessions()
     table.indexes[0] = replace(table.indexes[0], valid=False)
     assert problems(compare_spec(spec(), catalog(table))) == [
-        ("error", "index", "sessions index btree (created_at DESC)", "present",
-         "invalid (idx_created)"),
+        (
+            "error",
+            "index",
+            "sessions index btree (created_at DESC)",
+            "present",
+            "invalid (idx_created)",
+        ),
     ]
 
 
@@ -193,13 +255,18 @@ def test_partial_tables_ignore_what_they_do_not_list() -> None:
 
 
 def sample_report(strict: bool = False) -> Report:
-    return Report([
-        Finding.check("sessions", "sessions.a", "type", "json", "json"),
-        Finding.check("sessions", "sessions.b", "type", "json", "jsonb"),
-        Finding.check("sessions", "sessions.c", "column", "not in spec", "present", failing="note"),
-        Finding("sessions", "sessions.d", "data", "one of 'x'", "'X' x2", "warning", "2 rows"),
-        Finding.check("queries", "query q.sql", "query", "prepares", "prepares"),
-    ], strict=strict)
+    return Report(
+        [
+            Finding.check("sessions", "sessions.a", "type", "json", "json"),
+            Finding.check("sessions", "sessions.b", "type", "json", "jsonb"),
+            Finding.check(
+                "sessions", "sessions.c", "column", "not in spec", "present", failing="note"
+            ),
+            Finding("sessions", "sessions.d", "data", "one of 'x'", "'X' x2", "warning", "2 rows"),
+            Finding.check("queries", "query q.sql", "query", "prepares", "prepares"),
+        ],
+        strict=strict,
+    )
 
 
 def test_exit_codes_warnings_never_fail_notes_fail_only_when_strict() -> None:
@@ -220,8 +287,7 @@ def test_json_has_the_documented_shape() -> None:
     assert data["summary"] == {"checks": 5, "ok": 2, "error": 1, "warning": 1, "note": 1}
     assert len(data["checks"]) == 5  # passing checks included
     for check in data["checks"]:
-        assert set(check) == {"table", "object", "kind", "expected", "actual", "status",
-                              "message"}
+        assert set(check) == {"table", "object", "kind", "expected", "actual", "status", "message"}
     assert data["checks"][1]["message"] == "sessions.b: expected json, found jsonb"
 
 
@@ -245,10 +311,10 @@ def test_text_lists_problems_per_table_and_ends_with_the_summary() -> None:
     render(sample_report(), "text", out)
     lines = out.getvalue().splitlines()
     assert lines[0] == "sessions: 1/4 checks ok"
-    assert any("ERROR" in line and "sessions.b: expected json, found jsonb" in line
-               for line in lines)
-    assert lines[-1] == ("SCHEMA MISMATCH: 5 checks, 2 ok, 1 error(s), 1 warning(s), "
-                         "1 note(s)")
+    assert any(
+        "ERROR" in line and "sessions.b: expected json, found jsonb" in line for line in lines
+    )
+    assert lines[-1] == ("SCHEMA MISMATCH: 5 checks, 2 ok, 1 error(s), 1 warning(s), 1 note(s)")
 
 
 def test_table_renders_without_a_terminal_and_auto_format_picks_text_for_pipes() -> None:

@@ -68,8 +68,16 @@ def test_fresh_migrated_database_matches_the_spec(migrated_db_url: str) -> None:
     assert report.exit_code == ExitCode.OK
     checked = {(f.table, f.kind) for f in report.checks}
     for table in ("tutoring_sessions", "tutor_teaching_schedules"):
-        for kind in ("table", "column", "type", "nullable", "default", "primary_key",
-                     "foreign_key", "data" if table == "tutoring_sessions" else "check"):
+        for kind in (
+            "table",
+            "column",
+            "type",
+            "nullable",
+            "default",
+            "primary_key",
+            "foreign_key",
+            "data" if table == "tutoring_sessions" else "check",
+        ):
             assert (table, kind) in checked
     assert ("tutor_teaching_schedules", "index") in checked
     assert len([f for f in report.checks if f.kind == "query"]) == len(list(QUERIES.glob("*.sql")))
@@ -142,134 +150,248 @@ SCHEDULE_STATUS = (
 MUTATIONS: dict[str, Mutation] = {
     "drop column": Mutation(
         ("ALTER TABLE tutoring_sessions DROP COLUMN package_duration",),
-        "error", "column", "tutoring_sessions.package_duration",
-        message="tutoring_sessions.package_duration: expected present, found missing"),
+        "error",
+        "column",
+        "tutoring_sessions.package_duration",
+        message="tutoring_sessions.package_duration: expected present, found missing",
+    ),
     "retype column": Mutation(
         ("ALTER TABLE tutoring_sessions ALTER COLUMN package_duration TYPE bigint",),
-        "error", "type", "tutoring_sessions.package_duration",
-        message="tutoring_sessions.package_duration: expected integer, found bigint"),
+        "error",
+        "type",
+        "tutoring_sessions.package_duration",
+        message="tutoring_sessions.package_duration: expected integer, found bigint",
+    ),
     "json to jsonb": Mutation(
         ("ALTER TABLE tutoring_sessions ALTER COLUMN recurring_pattern TYPE jsonb",),
-        "error", "type", "tutoring_sessions.recurring_pattern",
-        message="tutoring_sessions.recurring_pattern: expected json, found jsonb"),
+        "error",
+        "type",
+        "tutoring_sessions.recurring_pattern",
+        message="tutoring_sessions.recurring_pattern: expected json, found jsonb",
+    ),
     "varchar length": Mutation(
         ("ALTER TABLE tutoring_sessions ALTER COLUMN session_frequency TYPE varchar(100)",),
-        "error", "type", "tutoring_sessions.session_frequency",
+        "error",
+        "type",
+        "tutoring_sessions.session_frequency",
         message="tutoring_sessions.session_frequency: expected character varying(50), "
-                "found character varying(100)"),
+        "found character varying(100)",
+    ),
     "relax nullability": Mutation(
         ("ALTER TABLE tutor_teaching_schedules ALTER COLUMN title DROP NOT NULL",),
-        "error", "nullable", "tutor_teaching_schedules.title",
-        message="tutor_teaching_schedules.title: expected NOT NULL, found nullable"),
+        "error",
+        "nullable",
+        "tutor_teaching_schedules.title",
+        message="tutor_teaching_schedules.title: expected NOT NULL, found nullable",
+    ),
     "tighten nullability": Mutation(
         ("ALTER TABLE tutoring_sessions ALTER COLUMN is_recurring SET NOT NULL",),
-        "error", "nullable", "tutoring_sessions.is_recurring"),
+        "error",
+        "nullable",
+        "tutoring_sessions.is_recurring",
+    ),
     "change default": Mutation(
         ("ALTER TABLE tutoring_sessions ALTER COLUMN duration SET DEFAULT 90",),
-        "error", "default", "tutoring_sessions.duration",
-        message="tutoring_sessions.duration: expected 60, found 90"),
+        "error",
+        "default",
+        "tutoring_sessions.duration",
+        message="tutoring_sessions.duration: expected 60, found 90",
+    ),
     "legacy default left behind": Mutation(
         ("ALTER TABLE tutoring_sessions ALTER COLUMN session_frequency SET DEFAULT 'one-time'",),
-        "error", "default", "tutoring_sessions.session_frequency",
+        "error",
+        "default",
+        "tutoring_sessions.session_frequency",
         message="tutoring_sessions.session_frequency: expected no default, "
-                "found 'one-time'::character varying"),
+        "found 'one-time'::character varying",
+    ),
     "serial default dropped": Mutation(
         ("ALTER TABLE tutoring_sessions ALTER COLUMN id DROP DEFAULT",),
-        "error", "default", "tutoring_sessions.id",
-        message="tutoring_sessions.id: expected serial, found no default"),
+        "error",
+        "default",
+        "tutoring_sessions.id",
+        message="tutoring_sessions.id: expected serial, found no default",
+    ),
     "drop foreign key": Mutation(
         ("ALTER TABLE tutoring_sessions DROP CONSTRAINT tutoring_sessions_tutor_id_fkey",),
-        "error", "foreign_key", "tutoring_sessions(tutor_id) foreign key",
+        "error",
+        "foreign_key",
+        "tutoring_sessions(tutor_id) foreign key",
         message="tutoring_sessions(tutor_id) foreign key: expected -> tutor_profiles(id) "
-                "ON DELETE NO ACTION, found none"),
+        "ON DELETE NO ACTION, found none",
+    ),
     "change ON DELETE": Mutation(
-        (f"ALTER TABLE tutor_teaching_schedules DROP CONSTRAINT {FK_SCHEDULES}",
-         "ALTER TABLE tutor_teaching_schedules ADD FOREIGN KEY (tutor_id) REFERENCES users (id)"),
-        "error", "foreign_key", "tutor_teaching_schedules(tutor_id) foreign key",
+        (
+            f"ALTER TABLE tutor_teaching_schedules DROP CONSTRAINT {FK_SCHEDULES}",
+            "ALTER TABLE tutor_teaching_schedules ADD FOREIGN KEY (tutor_id) REFERENCES users (id)",
+        ),
+        "error",
+        "foreign_key",
+        "tutor_teaching_schedules(tutor_id) foreign key",
         message="tutor_teaching_schedules(tutor_id) foreign key: expected -> users(id) "
-                "ON DELETE CASCADE, found -> users(id) ON DELETE NO ACTION"),
+        "ON DELETE CASCADE, found -> users(id) ON DELETE NO ACTION",
+    ),
     "foreign key to the wrong table": Mutation(
-        ("ALTER TABLE tutoring_sessions DROP CONSTRAINT tutoring_sessions_tutor_id_fkey",
-         "ALTER TABLE tutoring_sessions ADD FOREIGN KEY (tutor_id) REFERENCES users (id)"),
-        "error", "foreign_key", "tutoring_sessions(tutor_id) foreign key"),
+        (
+            "ALTER TABLE tutoring_sessions DROP CONSTRAINT tutoring_sessions_tutor_id_fkey",
+            "ALTER TABLE tutoring_sessions ADD FOREIGN KEY (tutor_id) REFERENCES users (id)",
+        ),
+        "error",
+        "foreign_key",
+        "tutoring_sessions(tutor_id) foreign key",
+    ),
     "extra foreign key": Mutation(
-        ("ALTER TABLE tutor_teaching_schedules ADD CONSTRAINT dup_fk FOREIGN KEY (tutor_id) "
-         "REFERENCES users (id) ON DELETE CASCADE",),
-        "error", "foreign_key", "tutor_teaching_schedules(tutor_id) foreign key"),
+        (
+            "ALTER TABLE tutor_teaching_schedules ADD CONSTRAINT dup_fk FOREIGN KEY (tutor_id) "
+            "REFERENCES users (id) ON DELETE CASCADE",
+        ),
+        "error",
+        "foreign_key",
+        "tutor_teaching_schedules(tutor_id) foreign key",
+    ),
     "drop CHECK": Mutation(
-        ("ALTER TABLE tutor_teaching_schedules "
-         "DROP CONSTRAINT tutor_teaching_schedules_status_check",),
-        "error", "check", SCHEDULE_STATUS),
+        (
+            "ALTER TABLE tutor_teaching_schedules "
+            "DROP CONSTRAINT tutor_teaching_schedules_status_check",
+        ),
+        "error",
+        "check",
+        SCHEDULE_STATUS,
+    ),
     "widen CHECK": Mutation(
-        ("ALTER TABLE tutor_teaching_schedules "
-         "DROP CONSTRAINT tutor_teaching_schedules_status_check",
-         "ALTER TABLE tutor_teaching_schedules ADD CONSTRAINT tutor_teaching_schedules_status_check"
-         " CHECK (status IN ('active', 'draft', 'archived'))"),
-        "error", "check", SCHEDULE_STATUS),
+        (
+            "ALTER TABLE tutor_teaching_schedules "
+            "DROP CONSTRAINT tutor_teaching_schedules_status_check",
+            "ALTER TABLE tutor_teaching_schedules ADD CONSTRAINT"
+            " tutor_teaching_schedules_status_check"
+            " CHECK (status IN ('active', 'draft', 'archived'))",
+        ),
+        "error",
+        "check",
+        SCHEDULE_STATUS,
+    ),
     "CHECK on session_frequency": Mutation(
         ("ALTER TABLE tutoring_sessions ADD CHECK (session_frequency IN ('one-time', 'weekly'))",),
-        "error", "check",
+        "error",
+        "check",
         "tutoring_sessions CHECK (session_frequency::text = ANY (ARRAY['one-time'::character "
-        "varying, 'weekly'::character varying]::text[]))"),
+        "varying, 'weekly'::character varying]::text[]))",
+    ),
     "drop index": Mutation(
         ("DROP INDEX idx_teaching_schedules_created_at",),
-        "error", "index", "tutor_teaching_schedules index btree (created_at DESC)"),
+        "error",
+        "index",
+        "tutor_teaching_schedules index btree (created_at DESC)",
+    ),
     "alter index order": Mutation(
-        ("DROP INDEX idx_teaching_schedules_created_at",
-         "CREATE INDEX idx_teaching_schedules_created_at ON tutor_teaching_schedules (created_at)"),
-        "error", "index", "tutor_teaching_schedules index btree (created_at DESC)"),
+        (
+            "DROP INDEX idx_teaching_schedules_created_at",
+            "CREATE INDEX idx_teaching_schedules_created_at"
+            " ON tutor_teaching_schedules (created_at)",
+        ),
+        "error",
+        "index",
+        "tutor_teaching_schedules index btree (created_at DESC)",
+    ),
     "invalid index": Mutation(
-        ("UPDATE pg_index SET indisvalid = false "
-         "WHERE indexrelid = 'idx_teaching_schedules_status'::regclass",),
-        "error", "index", "tutor_teaching_schedules index btree (status)"),
+        (
+            "UPDATE pg_index SET indisvalid = false "
+            "WHERE indexrelid = 'idx_teaching_schedules_status'::regclass",
+        ),
+        "error",
+        "index",
+        "tutor_teaching_schedules index btree (status)",
+    ),
     "drop primary key": Mutation(
         ("ALTER TABLE tutoring_sessions DROP CONSTRAINT tutoring_sessions_pkey",),
-        "error", "primary_key", "tutoring_sessions primary key",
-        message="tutoring_sessions primary key: expected PRIMARY KEY (id), found none"),
+        "error",
+        "primary_key",
+        "tutoring_sessions primary key",
+        message="tutoring_sessions primary key: expected PRIMARY KEY (id), found none",
+    ),
     "rename table": Mutation(
         ("ALTER TABLE tutor_teaching_schedules RENAME TO tutor_schedules",),
-        "error", "table", "tutor_teaching_schedules",
-        message="tutor_teaching_schedules: expected table, found missing"),
+        "error",
+        "table",
+        "tutor_teaching_schedules",
+        message="tutor_teaching_schedules: expected table, found missing",
+    ),
     "view in place of a table": Mutation(
-        ("ALTER TABLE tutor_profiles RENAME TO tutor_profiles_old",
-         "CREATE VIEW tutor_profiles AS SELECT * FROM tutor_profiles_old"),
-        "error", "table", "tutor_profiles"),
+        (
+            "ALTER TABLE tutor_profiles RENAME TO tutor_profiles_old",
+            "CREATE VIEW tutor_profiles AS SELECT * FROM tutor_profiles_old",
+        ),
+        "error",
+        "table",
+        "tutor_profiles",
+    ),
     "drop comment": Mutation(
         ("COMMENT ON COLUMN tutoring_sessions.grade_level IS NULL",),
-        "error", "comment", "tutoring_sessions.grade_level"),
+        "error",
+        "comment",
+        "tutoring_sessions.grade_level",
+    ),
     "legacy comment wording": Mutation(
         ("COMMENT ON COLUMN tutoring_sessions.is_recurring IS 'recurring session flag'",),
-        "error", "comment", "tutoring_sessions.is_recurring"),
+        "error",
+        "comment",
+        "tutoring_sessions.is_recurring",
+    ),
     "rename a column the app reads": Mutation(
         ("ALTER TABLE tutor_teaching_schedules RENAME COLUMN title TO name",),
-        "error", "query", "query tutor_teaching_schedules.sql"),
+        "error",
+        "query",
+        "query tutor_teaching_schedules.sql",
+    ),
     "retype a column the stats sum": Mutation(
         ("ALTER TABLE tutoring_sessions ALTER COLUMN amount TYPE text",),
-        "error", "query", "query tutor_session_stats.sql"),
+        "error",
+        "query",
+        "query tutor_session_stats.sql",
+    ),
     "extra column": Mutation(
         ("ALTER TABLE tutoring_sessions ADD COLUMN reminder_sent boolean",),
-        "note", "column", "tutoring_sessions.reminder_sent", exit_code=ExitCode.OK),
+        "note",
+        "column",
+        "tutoring_sessions.reminder_sent",
+        exit_code=ExitCode.OK,
+    ),
     "extra index": Mutation(
         ("CREATE INDEX ON tutoring_sessions (tutor_id, session_date)",),
-        "note", "index", "tutoring_sessions index btree (tutor_id, session_date)",
-        exit_code=ExitCode.OK),
+        "note",
+        "index",
+        "tutoring_sessions index btree (tutor_id, session_date)",
+        exit_code=ExitCode.OK,
+    ),
     "out-of-set values": Mutation(
-        (*SEED_ROWS,
-         "INSERT INTO tutoring_sessions (tutor_id, subject, session_date, start_time,"
-         " session_frequency, status) VALUES"
-         " (1, 'Maths', '2025-01-01', '10:00', 'Weekly', 'missed'),"
-         " (1, 'Maths', '2025-01-02', '10:00', 'Weekly', 'completed'),"
-         " (1, 'Maths', '2025-01-03', '10:00', 'One-time', 'scheduled'),"
-         " (1, 'Maths', '2025-01-04', '10:00', 'weekly', NULL)"),
-        "warning", "data", "tutoring_sessions.session_frequency", exit_code=ExitCode.OK,
+        (
+            *SEED_ROWS,
+            "INSERT INTO tutoring_sessions (tutor_id, subject, session_date, start_time,"
+            " session_frequency, status) VALUES"
+            " (1, 'Maths', '2025-01-01', '10:00', 'Weekly', 'missed'),"
+            " (1, 'Maths', '2025-01-02', '10:00', 'Weekly', 'completed'),"
+            " (1, 'Maths', '2025-01-03', '10:00', 'One-time', 'scheduled'),"
+            " (1, 'Maths', '2025-01-04', '10:00', 'weekly', NULL)",
+        ),
+        "warning",
+        "data",
+        "tutoring_sessions.session_frequency",
+        exit_code=ExitCode.OK,
         message="tutoring_sessions.session_frequency: 3 row(s) outside the documented values:"
-                " 'Weekly' x2, 'One-time' x1"),
+        " 'Weekly' x2, 'One-time' x1",
+    ),
     "NOT VALID check": Mutation(
-        ("ALTER TABLE tutor_teaching_schedules "
-         "DROP CONSTRAINT tutor_teaching_schedules_status_check",
-         "ALTER TABLE tutor_teaching_schedules ADD CONSTRAINT chk_status"
-         " CHECK (status IN ('active', 'draft')) NOT VALID"),
-        "warning", "check", SCHEDULE_STATUS, exit_code=ExitCode.OK),
+        (
+            "ALTER TABLE tutor_teaching_schedules "
+            "DROP CONSTRAINT tutor_teaching_schedules_status_check",
+            "ALTER TABLE tutor_teaching_schedules ADD CONSTRAINT chk_status"
+            " CHECK (status IN ('active', 'draft')) NOT VALID",
+        ),
+        "warning",
+        "check",
+        SCHEDULE_STATUS,
+        exit_code=ExitCode.OK,
+    ),
 }
 
 
@@ -287,8 +409,18 @@ def test_mutation_is_reported(migrated_db_url: str, name: str) -> None:
 
 
 def test_every_difference_is_reported_not_just_the_first(migrated_db_url: str) -> None:
-    statements = [s for m in ("json to jsonb", "drop index", "drop CHECK", "change ON DELETE",
-                              "drop comment", "extra column") for s in MUTATIONS[m].statements]
+    statements = [
+        s
+        for m in (
+            "json to jsonb",
+            "drop index",
+            "drop CHECK",
+            "change ON DELETE",
+            "drop comment",
+            "extra column",
+        )
+        for s in MUTATIONS[m].statements
+    ]
     run_sql(migrated_db_url, *statements)
     report = check(migrated_db_url)
     assert len([f for f in report.checks if f.status == "error"]) == 5
@@ -323,10 +455,13 @@ def login_role(migrated_db_url: str) -> Iterator[tuple[str, str]]:
 
 def test_select_only_role(migrated_db_url: str, login_role: tuple[str, str]) -> None:
     role, url = login_role
-    run_sql(migrated_db_url, f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
-            *SEED_ROWS,
-            "INSERT INTO tutoring_sessions (tutor_id, subject, session_date, start_time, status)"
-            " VALUES (1, 'Maths', '2025-01-01', '10:00', 'missed')")
+    run_sql(
+        migrated_db_url,
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+        *SEED_ROWS,
+        "INSERT INTO tutoring_sessions (tutor_id, subject, session_date, start_time, status)"
+        " VALUES (1, 'Maths', '2025-01-01', '10:00', 'missed')",
+    )
     report = check(url)
     assert not_ok(report) == [("warning", "data", "tutoring_sessions.status")]
     assert report.exit_code == ExitCode.OK
@@ -339,8 +474,7 @@ def test_role_that_cannot_read_rows_still_verifies_the_schema(
     _, url = login_role
     report = check(url)
     assert {f.kind for f in report.checks if f.status != "ok"} == {"data"}
-    assert find(report, "warning", "data", "tutoring_sessions.status").actual == \
-        "permission denied"
+    assert find(report, "warning", "data", "tutoring_sessions.status").actual == "permission denied"
     # PREPARE analyses without privilege checks: the query checks still ran.
     assert all(f.status == "ok" for f in report.checks if f.kind == "query")
     assert report.exit_code == ExitCode.OK
@@ -350,9 +484,12 @@ def test_verify_never_writes(migrated_db_url: str, tmp_path: Path) -> None:
     queries = tmp_path / "queries"
     queries.mkdir()
     (queries / "sneaky.sql").write_text("DELETE FROM tutoring_sessions")
-    run_sql(migrated_db_url, *SEED_ROWS,
-            "INSERT INTO tutoring_sessions (tutor_id, subject, session_date, start_time)"
-            " VALUES (1, 'Maths', '2025-01-01', '10:00')")
+    run_sql(
+        migrated_db_url,
+        *SEED_ROWS,
+        "INSERT INTO tutoring_sessions (tutor_id, subject, session_date, start_time)"
+        " VALUES (1, 'Maths', '2025-01-01', '10:00')",
+    )
     report = verify(migrated_db_url, SPEC, queries, False)
     assert find(report, "ok", "query", "query sneaky.sql")  # it parses; it never ran
     with psycopg.connect(migrated_db_url) as conn:
@@ -382,14 +519,19 @@ def test_thousands_of_unrelated_tables_change_nothing(migrated_db_url: str) -> N
 def count_round_trips(trace: str) -> int:
     """Times the client sent something and then waited for the server (libpq trace)."""
     directions = [line.split("\t", 2)[0] for line in trace.splitlines() if line[:1] in "FB"]
-    return sum(1 for before, after in zip(directions, directions[1:], strict=False)
-               if (before, after) == ("F", "B"))
+    return sum(
+        1
+        for before, after in zip(directions, directions[1:], strict=False)
+        if (before, after) == ("F", "B")
+    )
 
 
 def test_catalog_inspection_takes_two_round_trips(migrated_db_url: str) -> None:
     names = [*load_spec(SPEC).tables]
-    with psycopg.connect(migrated_db_url, autocommit=True) as conn, \
-            tempfile.TemporaryFile("w+") as trace:
+    with (
+        psycopg.connect(migrated_db_url, autocommit=True) as conn,
+        tempfile.TemporaryFile("w+") as trace,
+    ):
         conn.pgconn.trace(trace.fileno())
         conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
         catalog = read_catalog(conn, names)
@@ -435,32 +577,54 @@ def test_stats_arithmetic_on_seeded_data(seeded_db_url: str) -> None:
         for status in ("completed", "scheduled", "cancelled"):
             assert stats[f"{status}_sessions"] == sum(1 for row in mine if row[1] == status)
         assert float(stats["total_hours"]) == pytest.approx(  # type: ignore[arg-type]
-            sum(row[2] for row in mine if row[2] is not None) / 60)
+            sum(row[2] for row in mine if row[2] is not None) / 60
+        )
         amounts = [row[3] for row in mine if row[3] is not None]
         assert stats["total_earnings"] == pytest.approx(sum(amounts))
         ratings = [row[4] for row in mine if row[4] is not None]
         expected_rating = sum(ratings) / len(ratings) if ratings else None
         assert stats["average_rating"] == pytest.approx(expected_rating)
     (nobody,) = app_query(seeded_db_url, "tutor_session_stats.sql", tutor_id=-1)
-    assert nobody == {"total_sessions": 0, "completed_sessions": 0, "scheduled_sessions": 0,
-                      "cancelled_sessions": 0, "total_hours": None, "total_earnings": None,
-                      "average_rating": None}
+    assert nobody == {
+        "total_sessions": 0,
+        "completed_sessions": 0,
+        "scheduled_sessions": 0,
+        "cancelled_sessions": 0,
+        "total_hours": None,
+        "total_earnings": None,
+        "average_rating": None,
+    }
 
 
 def test_session_list_filters_and_order_on_seeded_data(seeded_db_url: str) -> None:
-    everything = app_query(seeded_db_url, "tutor_sessions.sql", tutor_id=1, status=None,
-                           date_from=None, date_to=None)
+    everything = app_query(
+        seeded_db_url, "tutor_sessions.sql", tutor_id=1, status=None, date_from=None, date_to=None
+    )
     assert everything and all(row["tutor_id"] == 1 for row in everything)
     keys = [(row["session_date"], row["start_time"]) for row in everything]
     assert keys == sorted(keys, reverse=True)
-    assert {"session_frequency", "is_recurring", "recurring_pattern", "package_duration",
-            "grade_level"} <= set(everything[0])
+    assert {
+        "session_frequency",
+        "is_recurring",
+        "recurring_pattern",
+        "package_duration",
+        "grade_level",
+    } <= set(everything[0])
     dates = sorted(row["session_date"] for row in everything)  # type: ignore[type-var]
     low, high = dates[len(dates) // 4], dates[3 * len(dates) // 4]
-    filtered = app_query(seeded_db_url, "tutor_sessions.sql", tutor_id=1, status="completed",
-                         date_from=low, date_to=high)
-    assert filtered == [row for row in everything if row["status"] == "completed"
-                        and low <= row["session_date"] <= high]  # type: ignore[operator]
+    filtered = app_query(
+        seeded_db_url,
+        "tutor_sessions.sql",
+        tutor_id=1,
+        status="completed",
+        date_from=low,
+        date_to=high,
+    )
+    assert filtered == [
+        row
+        for row in everything
+        if row["status"] == "completed" and low <= row["session_date"] <= high
+    ]  # type: ignore[operator]
 
     one = everything[0]
     assert app_query(seeded_db_url, "tutor_session.sql", session_id=one["id"], tutor_id=1) == [one]
@@ -471,7 +635,8 @@ def test_schedule_panel_query_on_seeded_data(seeded_db_url: str) -> None:
     with psycopg.connect(seeded_db_url) as conn:
         user_id, count = conn.execute(
             "SELECT tutor_id, count(*) FROM tutor_teaching_schedules GROUP BY 1 ORDER BY 2 DESC"
-            " LIMIT 1").fetchone()  # type: ignore[misc]
+            " LIMIT 1"
+        ).fetchone()  # type: ignore[misc]
     rows = app_query(seeded_db_url, "tutor_teaching_schedules.sql", tutor_id=user_id)
     assert len(rows) == count and all(row["tutor_id"] == user_id for row in rows)
     created = [row["created_at"] for row in rows]
@@ -482,24 +647,42 @@ def test_schedule_panel_query_on_seeded_data(seeded_db_url: str) -> None:
 
 
 def test_json_and_junit_outputs_of_a_mismatch(migrated_db_url: str, tmp_path: Path) -> None:
-    run_sql(migrated_db_url, *MUTATIONS["json to jsonb"].statements,
-            *MUTATIONS["extra column"].statements)
+    run_sql(
+        migrated_db_url,
+        *MUTATIONS["json to jsonb"].statements,
+        *MUTATIONS["extra column"].statements,
+    )
     out = tmp_path / "report.json"
-    assert run_verify(migrated_db_url, fmt="json", output=out, spec_path=SPEC,
-                      queries_dir=QUERIES) == ExitCode.SCHEMA_MISMATCH
+    assert (
+        run_verify(migrated_db_url, fmt="json", output=out, spec_path=SPEC, queries_dir=QUERIES)
+        == ExitCode.SCHEMA_MISMATCH
+    )
     data = json.loads(out.read_text())
     assert data["version"] == 1 and data["ok"] is False
     assert data["summary"]["error"] == 1 and data["summary"]["note"] == 1
     assert data["summary"]["checks"] == len(data["checks"]) > 200
     (error,) = [c for c in data["checks"] if c["status"] == "error"]
     assert error == {
-        "table": "tutoring_sessions", "object": "tutoring_sessions.recurring_pattern",
-        "kind": "type", "expected": "json", "actual": "jsonb", "status": "error",
+        "table": "tutoring_sessions",
+        "object": "tutoring_sessions.recurring_pattern",
+        "kind": "type",
+        "expected": "json",
+        "actual": "jsonb",
+        "status": "error",
         "message": "tutoring_sessions.recurring_pattern: expected json, found jsonb",
     }
     stream = io.StringIO()
-    assert run_verify(migrated_db_url, fmt="junit", strict=True, stdout=stream, spec_path=SPEC,
-                      queries_dir=QUERIES) == ExitCode.SCHEMA_MISMATCH
+    assert (
+        run_verify(
+            migrated_db_url,
+            fmt="junit",
+            strict=True,
+            stdout=stream,
+            spec_path=SPEC,
+            queries_dir=QUERIES,
+        )
+        == ExitCode.SCHEMA_MISMATCH
+    )
     root = ET.fromstring(stream.getvalue())
     assert len(root.findall(".//failure")) == 2  # strict: the note fails too
     sessions = next(s for s in root.iter("testsuite") if s.get("name") == "tutoring_sessions")

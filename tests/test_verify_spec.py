@@ -42,8 +42,13 @@ def test_the_project_spec_loads_with_the_documented_design() -> None:
     spec = load_spec(SPEC)
     sessions = spec.tables["tutoring_sessions"]
     assert not sessions.partial
-    new = ("session_frequency", "is_recurring", "recurring_pattern", "package_duration",
-           "grade_level")
+    new = (
+        "session_frequency",
+        "is_recurring",
+        "recurring_pattern",
+        "package_duration",
+        "grade_level",
+    )
     for name in new:
         column = sessions.columns[name]
         assert column.nullable and column.default is None and column.comment
@@ -110,8 +115,10 @@ def test_references_to_unknown_columns_are_caught(tmp_path: Path) -> None:
     assert "tables.t.primary_key[0]: idd is not a column" in error_of(
         tmp_path, MINIMAL.replace('["id"]', '["idd"]')
     )
-    fk = ('foreign_keys = [{ columns = ["uid"], references = "u", '
-          'referenced_columns = ["id"], on_delete = "cascad" }]\n')
+    fk = (
+        'foreign_keys = [{ columns = ["uid"], references = "u", '
+        'referenced_columns = ["id"], on_delete = "cascad" }]\n'
+    )
     text = MINIMAL.replace("[tables.t.columns]", fk + "[tables.t.columns]")
     assert "tables.t.foreign_keys[0].columns[0]: uid is not a column" in error_of(tmp_path, text)
     text = text.replace('["uid"]', '["id"]')
@@ -127,7 +134,7 @@ def test_serial_and_default_are_exclusive(tmp_path: Path) -> None:
 
 def test_full_table_needs_columns(tmp_path: Path) -> None:
     assert "tables.u.columns: missing required key" in error_of(
-        tmp_path, MINIMAL + "[tables.u]\nprimary_key = [\"id\"]\n"
+        tmp_path, MINIMAL + '[tables.u]\nprimary_key = ["id"]\n'
     )
 
 

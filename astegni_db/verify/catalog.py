@@ -20,9 +20,16 @@ from psycopg.rows import dict_row
 # pg_constraint.confdeltype letters.
 _ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
 _RELATION_KINDS = {
-    "r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
-    "f": "foreign table", "S": "sequence", "i": "index", "I": "partitioned index",
-    "c": "composite type", "t": "TOAST table",
+    "r": "table",
+    "p": "partitioned table",
+    "v": "view",
+    "m": "materialized view",
+    "f": "foreign table",
+    "S": "sequence",
+    "i": "index",
+    "I": "partitioned index",
+    "c": "composite type",
+    "t": "TOAST table",
 }
 TABLE_KINDS = frozenset({"r", "p"})
 
@@ -122,7 +129,8 @@ def read_catalog(conn: psycopg.Connection[Any], names: Iterable[str]) -> Catalog
         cur.execute(catalog_sql("tables"), {"names": wanted})
         resolved = cur.fetchall()
     relations: dict[str, LiveTable | None] = {
-        row["name"]: None if row["table_oid"] is None
+        row["name"]: None
+        if row["table_oid"] is None
         else LiveTable(name=row["name"], oid=row["table_oid"], kind=row["kind"])
         for row in resolved
     }
@@ -146,32 +154,48 @@ def _fill_tables(conn: psycopg.Connection[Any], by_oid: dict[int, LiveTable]) ->
 
     for row in column_rows:
         by_oid[row["table_oid"]].columns[row["name"]] = LiveColumn(
-            name=row["name"], type=row["type"], nullable=row["nullable"],
-            default=row["default_expr"], identity=row["identity"], generated=row["generated"],
-            comment=row["comment"], owned_sequence=row["owned_sequence"],
+            name=row["name"],
+            type=row["type"],
+            nullable=row["nullable"],
+            default=row["default_expr"],
+            identity=row["identity"],
+            generated=row["generated"],
+            comment=row["comment"],
+            owned_sequence=row["owned_sequence"],
         )
     for row in constraint_rows:
         table = by_oid[row["table_oid"]]
         if row["kind"] == "p":
             table.primary_key = tuple(row["columns"])
         elif row["kind"] == "f":
-            table.foreign_keys.append(LiveForeignKey(
-                name=row["name"], columns=tuple(row["columns"]),
-                references=row["referenced_table"],
-                referenced_columns=tuple(row["referenced_columns"]),
-                on_delete=_ACTIONS[row["on_delete"]], on_update=_ACTIONS[row["on_update"]],
-                validated=row["validated"],
-            ))
+            table.foreign_keys.append(
+                LiveForeignKey(
+                    name=row["name"],
+                    columns=tuple(row["columns"]),
+                    references=row["referenced_table"],
+                    referenced_columns=tuple(row["referenced_columns"]),
+                    on_delete=_ACTIONS[row["on_delete"]],
+                    on_update=_ACTIONS[row["on_update"]],
+                    validated=row["validated"],
+                )
+            )
         else:
-            table.checks.append(LiveCheck(
-                name=row["name"], definition=row["definition"], validated=row["validated"],
-            ))
+            table.checks.append(
+                LiveCheck(
+                    name=row["name"],
+                    definition=row["definition"],
+                    validated=row["validated"],
+                )
+            )
     for row in index_rows:
-        # The primary key's index is the primary key: checked as such, not twice.
-        if row["is_primary"]:
-            continue
-        by_oid[row["table_oid"]].indexes.append(LiveIndex(
-            name=row["name"], method=row["method"], columns=tuple(row["columns"]),
-            include=tuple(row["include"]), where=row["predicate"],
-            unique=row["is_unique"], valid=row["is_valid"],
-        ))
+        by_oid[row["table_oid"]].indexes.append(
+            LiveIndex(
+                name=row["name"],
+                method=row["method"],
+                columns=tuple(row["columns"]),
+                include=tuple(row["include"]),
+                where=row["predicate"],
+                unique=row["is_unique"],
+                valid=row["is_valid"],
+            )
+        )

@@ -65,10 +65,16 @@ def compare_columns(table: TableSpec, live: LiveTable) -> list[Finding]:
         for extra in live.columns.values():
             if extra.name not in table.columns:
                 obj = f"{table.name}.{extra.name}"
-                findings.append(Finding.check(
-                    table.name, obj, "column", "not in spec", f"present ({extra.type})",
-                    failing="note",
-                ))
+                findings.append(
+                    Finding.check(
+                        table.name,
+                        obj,
+                        "column",
+                        "not in spec",
+                        f"present ({extra.type})",
+                        failing="note",
+                    )
+                )
     return findings
 
 
@@ -77,20 +83,33 @@ def compare_column(table: str, column: ColumnSpec, live: LiveColumn) -> list[Fin
     expected_default = "serial" if column.serial else (column.default or "no default")
     findings = [
         Finding.check(table, obj, "type", column.type, live.type),
-        Finding.check(table, obj, "nullable", _nullability(column.nullable),
-                      _nullability(live.nullable)),
+        Finding.check(
+            table, obj, "nullable", _nullability(column.nullable), _nullability(live.nullable)
+        ),
         Finding.check(table, obj, "default", expected_default, live.describe_default()),
     ]
     if column.comment is not None:
-        findings.append(Finding.check(
-            table, obj, "comment", repr(column.comment),
-            "no comment" if live.comment is None else repr(live.comment),
-        ))
+        findings.append(
+            Finding.check(
+                table,
+                obj,
+                "comment",
+                repr(column.comment),
+                "no comment" if live.comment is None else repr(live.comment),
+            )
+        )
     elif live.comment is not None:
         # A comment nobody asked for is harmless: worth a note, not a failure.
-        findings.append(Finding.check(
-            table, obj, "comment", "no comment", repr(live.comment), failing="note",
-        ))
+        findings.append(
+            Finding.check(
+                table,
+                obj,
+                "comment",
+                "no comment",
+                repr(live.comment),
+                failing="note",
+            )
+        )
     return findings
 
 
@@ -101,10 +120,15 @@ def _nullability(nullable: bool) -> str:
 def compare_primary_key(table: TableSpec, live: LiveTable) -> list[Finding]:
     if table.primary_key is None and table.partial:
         return []
-    return [Finding.check(
-        table.name, f"{table.name} primary key", "primary_key",
-        _describe_key(table.primary_key), _describe_key(live.primary_key),
-    )]
+    return [
+        Finding.check(
+            table.name,
+            f"{table.name} primary key",
+            "primary_key",
+            _describe_key(table.primary_key),
+            _describe_key(live.primary_key),
+        )
+    ]
 
 
 def _describe_key(columns: tuple[str, ...] | None) -> str:
@@ -122,19 +146,30 @@ def compare_foreign_keys(table: TableSpec, live: LiveTable) -> list[Finding]:
         chosen = (exact or candidates)[0] if candidates else None
         if chosen is not None:
             matched.add(chosen.name)
-        findings.append(Finding.check(
-            table.name, obj, "foreign_key", expected,
-            "none" if chosen is None else _describe_fk(chosen),
-        ))
+        findings.append(
+            Finding.check(
+                table.name,
+                obj,
+                "foreign_key",
+                expected,
+                "none" if chosen is None else _describe_fk(chosen),
+            )
+        )
         if chosen is not None and not chosen.validated:
             findings.append(_not_validated(table.name, obj, "foreign_key"))
     if not table.partial:
         for extra in live.foreign_keys:
             if extra.name not in matched:
                 obj = f"{table.name}({', '.join(extra.columns)}) foreign key"
-                findings.append(Finding.check(
-                    table.name, obj, "foreign_key", "none", _describe_fk(extra),
-                ))
+                findings.append(
+                    Finding.check(
+                        table.name,
+                        obj,
+                        "foreign_key",
+                        "none",
+                        _describe_fk(extra),
+                    )
+                )
     return findings
 
 
@@ -150,7 +185,12 @@ def _not_validated(table: str, obj: str, kind: str) -> Finding:
     # NOT VALID constraints hold for new rows only; existing rows were never
     # checked. The schema is right, the data may not be: a warning.
     return Finding(
-        table, obj, kind, "validated", "NOT VALID", "warning",
+        table,
+        obj,
+        kind,
+        "validated",
+        "NOT VALID",
+        "warning",
         f"{obj}: not validated yet (NOT VALID): existing rows were never checked",
     )
 
@@ -161,25 +201,40 @@ def compare_checks(table: TableSpec, live: LiveTable) -> list[Finding]:
     for expression in sorted(table.checks):
         obj = f"{table.name} CHECK ({expression})"
         found = live_by_meaning.get(expression)
-        findings.append(Finding.check(
-            table.name, obj, "check", "present", "missing" if found is None else "present",
-        ))
+        findings.append(
+            Finding.check(
+                table.name,
+                obj,
+                "check",
+                "present",
+                "missing" if found is None else "present",
+            )
+        )
         if found is not None and not found.validated:
             findings.append(_not_validated(table.name, obj, "check"))
     if not table.partial:
         for expression, check in sorted(live_by_meaning.items()):
             if expression not in table.checks:
                 obj = f"{table.name} CHECK ({expression})"
-                findings.append(Finding.check(
-                    table.name, obj, "check", "absent", f"present (as {check.name})",
-                ))
+                findings.append(
+                    Finding.check(
+                        table.name,
+                        obj,
+                        "check",
+                        "absent",
+                        f"present (as {check.name})",
+                    )
+                )
     return findings
 
 
 def index_spec_of(index: LiveIndex) -> IndexSpec:
     return IndexSpec(
-        columns=index.columns, unique=index.unique, method=index.method,
-        include=index.include, where=index.where,
+        columns=index.columns,
+        unique=index.unique,
+        method=index.method,
+        include=index.include,
+        where=index.where,
     )
 
 
@@ -202,7 +257,14 @@ def compare_indexes(table: TableSpec, live: LiveTable) -> list[Finding]:
     if not table.partial:
         for extra in remaining:
             obj = f"{table.name} index {index_spec_of(extra).describe()}"
-            findings.append(Finding.check(
-                table.name, obj, "index", "absent", f"present (as {extra.name})", failing="note",
-            ))
+            findings.append(
+                Finding.check(
+                    table.name,
+                    obj,
+                    "index",
+                    "absent",
+                    f"present (as {extra.name})",
+                    failing="note",
+                )
+            )
     return findings

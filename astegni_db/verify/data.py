@@ -36,9 +36,15 @@ def check_allowed_values(
             # A role that may read the catalog but not the rows can still verify
             # the schema; the data check is reported as not done, not as passed.
             findings += [
-                Finding(table, f"{table}.{column}", "data", "rows readable",
-                        "permission denied", "warning",
-                        f"{table}.{column}: values not checked: {describe_db_error(exc)}")
+                Finding(
+                    table,
+                    f"{table}.{column}",
+                    "data",
+                    "rows readable",
+                    "permission denied",
+                    "warning",
+                    f"{table}.{column}: values not checked: {describe_db_error(exc)}",
+                )
                 for column in present
             ]
             continue
@@ -47,15 +53,31 @@ def check_allowed_values(
             expected = "one of " + ", ".join(repr(v) for v in values) + " (or NULL)"
             stray = counts.get(column, [])
             if not stray:
-                findings.append(Finding(table, obj, "data", expected, "all rows in set", "ok",
-                                        f"{obj}: every row holds a documented value"))
+                findings.append(
+                    Finding(
+                        table,
+                        obj,
+                        "data",
+                        expected,
+                        "all rows in set",
+                        "ok",
+                        f"{obj}: every row holds a documented value",
+                    )
+                )
                 continue
             rows = sum(count for _, count in stray)
             actual = ", ".join(f"{value!r} x{count}" for value, count in stray)
-            findings.append(Finding(
-                table, obj, "data", expected, actual, "warning",
-                f"{obj}: {rows} row(s) outside the documented values: {actual}",
-            ))
+            findings.append(
+                Finding(
+                    table,
+                    obj,
+                    "data",
+                    expected,
+                    actual,
+                    "warning",
+                    f"{obj}: {rows} row(s) outside the documented values: {actual}",
+                )
+            )
     return findings
 
 
@@ -68,8 +90,10 @@ def _out_of_set_counts(
             " FROM {table} WHERE {column} IS NOT NULL AND NOT ({column}::text = ANY ({values}))"
             " GROUP BY 2"
         ).format(
-            label=sql.Literal(column), column=sql.Identifier(column),
-            table=sql.Identifier(table), values=sql.Placeholder(),
+            label=sql.Literal(column),
+            column=sql.Identifier(column),
+            table=sql.Identifier(table),
+            values=sql.Placeholder(),
         )
         for column in columns
     ]

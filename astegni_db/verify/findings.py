@@ -21,11 +21,24 @@ class Finding:
 
     @classmethod
     def check(
-        cls, table: str, obj: str, kind: str, expected: str, actual: str,
-        *, failing: Status = "error",
+        cls,
+        table: str,
+        obj: str,
+        kind: str,
+        expected: str,
+        actual: str,
+        *,
+        failing: Status = "error",
     ) -> Finding:
         """A comparison: ok when expected == actual, else a finding of status ``failing``."""
         if expected == actual:
             return cls(table, obj, kind, expected, actual, "ok", f"{obj}: {actual}")
-        return cls(table, obj, kind, expected, actual, failing,
-                   f"{obj}: expected {expected}, found {actual}")
+        return cls(
+            table,
+            obj,
+            kind,
+            expected,
+            actual,
+            failing,
+            f"{obj}: expected {expected}, found {actual}",
+        )

@@ -42,8 +42,9 @@ def live_spec(spec: Spec, catalog: Catalog) -> tuple[Spec, list[str]]:
             unexpected.append(name)
         else:
             notes.append(f"unexpected table {name}: present")
-    return Spec(tables=tables, unexpected_tables=tuple(unexpected),
-                allowed_values=spec.allowed_values), notes
+    return Spec(
+        tables=tables, unexpected_tables=tuple(unexpected), allowed_values=spec.allowed_values
+    ), notes
 
 
 def _live_table(table: TableSpec, live: LiveTable) -> TableSpec:
@@ -58,9 +59,11 @@ def _live_table(table: TableSpec, live: LiveTable) -> TableSpec:
     }
     foreign_keys = frozenset(
         ForeignKeySpec(
-            columns=fk.columns, references=fk.references,
+            columns=fk.columns,
+            references=fk.references,
             referenced_columns=fk.referenced_columns,
-            on_delete=fk.on_delete, on_update=fk.on_update,
+            on_delete=fk.on_delete,
+            on_update=fk.on_update,
         )
         for fk in live.foreign_keys
         if wanted(any(spec_fk.columns == fk.columns for spec_fk in table.foreign_keys))
@@ -71,13 +74,19 @@ def _live_table(table: TableSpec, live: LiveTable) -> TableSpec:
         if wanted(expression in table.checks)
     )
     indexes = frozenset(
-        index for index in (index_spec_of(found) for found in live.indexes)
+        index
+        for index in (index_spec_of(found) for found in live.indexes)
         if wanted(index in table.indexes)
     )
     primary_key = live.primary_key if wanted(table.primary_key is not None) else None
     return TableSpec(
-        name=table.name, partial=table.partial, columns=columns, primary_key=primary_key,
-        foreign_keys=foreign_keys, checks=checks, indexes=indexes,
+        name=table.name,
+        partial=table.partial,
+        columns=columns,
+        primary_key=primary_key,
+        foreign_keys=foreign_keys,
+        checks=checks,
+        indexes=indexes,
     )
 
 
@@ -85,8 +94,12 @@ def _column_spec(column: LiveColumn) -> ColumnSpec:
     serial = column.serial
     default = None if serial or column.default is None else column.describe_default()
     return ColumnSpec(
-        name=column.name, type=column.type, nullable=column.nullable,
-        default=default, serial=serial, comment=column.comment,
+        name=column.name,
+        type=column.type,
+        nullable=column.nullable,
+        default=default,
+        serial=serial,
+        comment=column.comment,
     )
 
 

@@ -69,9 +69,19 @@ def check_queries(conn: psycopg.Connection[Any], queries: list[AppQuery]) -> lis
             raise  # the connection itself failed: not a finding about the query
         except psycopg.DatabaseError as exc:
             actual = describe_db_error(exc)
-            findings.append(Finding(QUERIES_TABLE, obj, "query", expected, actual, "error",
-                                    f"{obj}: fails against the live schema: {actual}"))
+            findings.append(
+                Finding(
+                    QUERIES_TABLE,
+                    obj,
+                    "query",
+                    expected,
+                    actual,
+                    "error",
+                    f"{obj}: fails against the live schema: {actual}",
+                )
+            )
         else:
-            findings.append(Finding(QUERIES_TABLE, obj, "query", expected, "prepared", "ok",
-                                    f"{obj}: prepared"))
+            findings.append(
+                Finding(QUERIES_TABLE, obj, "query", expected, "prepared", "ok", f"{obj}: prepared")
+            )
     return findings

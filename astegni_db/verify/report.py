@@ -63,8 +63,12 @@ class Report:
 
 
 def render(report: Report, fmt: Format, stream: TextIO) -> None:
-    renderers = {"table": _render_table, "text": _render_text,
-                 "json": _render_json, "junit": _render_junit}
+    renderers = {
+        "table": _render_table,
+        "text": _render_text,
+        "json": _render_json,
+        "junit": _render_junit,
+    }
     renderers[fmt](report, stream)
 
 
@@ -99,7 +103,9 @@ def _render_table(report: Report, stream: TextIO) -> None:
         problems = _problems(checks)
         grid = Table(
             title=f"{table}: {len(checks) - len(problems)}/{len(checks)} checks ok",
-            title_justify="left", show_header=bool(problems), expand=False,
+            title_justify="left",
+            show_header=bool(problems),
+            expand=False,
         )
         if not problems:
             console.print(grid.title, style="green")
@@ -107,8 +113,13 @@ def _render_table(report: Report, stream: TextIO) -> None:
         for header in ("status", "kind", "object", "expected", "found"):
             grid.add_column(header, overflow="fold")
         for check in problems:
-            grid.add_row(f"[{_STYLES[check.status]}]{check.status}[/]", check.kind,
-                         check.object, check.expected, check.actual)
+            grid.add_row(
+                f"[{_STYLES[check.status]}]{check.status}[/]",
+                check.kind,
+                check.object,
+                check.expected,
+                check.actual,
+            )
         console.print(grid)
     console.print(report.summary_line(), style="green" if report.ok else "bold red")
 
@@ -121,9 +132,13 @@ def report_as_json(report: Report) -> dict[str, object]:
         "summary": report.summary(),
         "checks": [
             {
-                "table": check.table, "object": check.object, "kind": check.kind,
-                "expected": check.expected, "actual": check.actual,
-                "status": check.status, "message": check.message,
+                "table": check.table,
+                "object": check.object,
+                "kind": check.kind,
+                "expected": check.expected,
+                "actual": check.actual,
+                "status": check.status,
+                "message": check.message,
             }
             for check in report.checks
         ],
@@ -137,15 +152,27 @@ def _render_json(report: Report, stream: TextIO) -> None:
 
 def _render_junit(report: Report, stream: TextIO) -> None:
     fail_on = {"error", "note"} if report.strict else {"error"}
-    suites = ET.Element("testsuites", name="astegni-db verify", tests=str(len(report.checks)),
-                        failures=str(len(report.failing)))
+    suites = ET.Element(
+        "testsuites",
+        name="astegni-db verify",
+        tests=str(len(report.checks)),
+        failures=str(len(report.failing)),
+    )
     for table, checks in report.by_table().items():
         failures = [check for check in checks if check.status in fail_on]
-        suite = ET.SubElement(suites, "testsuite", name=table, tests=str(len(checks)),
-                              failures=str(len(failures)), errors="0", skipped="0")
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=table,
+            tests=str(len(checks)),
+            failures=str(len(failures)),
+            errors="0",
+            skipped="0",
+        )
         for check in checks:
-            case = ET.SubElement(suite, "testcase", classname=f"{table}.{check.kind}",
-                                 name=check.object)
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{table}.{check.kind}", name=check.object
+            )
             if check.status in fail_on:
                 failure = ET.SubElement(case, "failure", type=check.kind, message=check.message)
                 failure.text = f"expected: {check.expected}\nfound: {check.actual}"

@@ -184,7 +184,9 @@ class _SpecReader:
 
     def spec(self, raw: Mapping[str, Any]) -> Spec:
         top = self.keys(
-            raw, "(top level)", required={"format", "tables"},
+            raw,
+            "(top level)",
+            required={"format", "tables"},
             optional={"unexpected_tables", "allowed_values"},
         )
         if top["format"] != SPEC_FORMAT:
@@ -206,7 +208,9 @@ class _SpecReader:
     def table(self, name: str, body: Any) -> TableSpec:
         path = f"tables.{name}"
         body = self.keys(
-            body, path, required=set(),
+            body,
+            path,
+            required=set(),
             optional={"partial", "columns", "primary_key", "foreign_keys", "checks", "indexes"},
         )
         partial = self.boolean(body.get("partial", False), f"{path}.partial")
@@ -226,8 +230,9 @@ class _SpecReader:
                 self.known_columns(primary_key, columns, f"{path}.primary_key")
         foreign_keys = frozenset(
             self.foreign_key(fk, f"{path}.foreign_keys[{i}]", columns, partial)
-            for i, fk in enumerate(self.list_of_tables(body.get("foreign_keys", []),
-                                                       f"{path}.foreign_keys"))
+            for i, fk in enumerate(
+                self.list_of_tables(body.get("foreign_keys", []), f"{path}.foreign_keys")
+            )
         )
         checks = frozenset(
             normalise_check(self.string(check, f"{path}.checks[{i}]"))
@@ -235,12 +240,18 @@ class _SpecReader:
         )
         indexes = frozenset(
             self.index(index, f"{path}.indexes[{i}]")
-            for i, index in enumerate(self.list_of_tables(body.get("indexes", []),
-                                                          f"{path}.indexes"))
+            for i, index in enumerate(
+                self.list_of_tables(body.get("indexes", []), f"{path}.indexes")
+            )
         )
         return TableSpec(
-            name=name, partial=partial, columns=columns, primary_key=primary_key,
-            foreign_keys=foreign_keys, checks=checks, indexes=indexes,
+            name=name,
+            partial=partial,
+            columns=columns,
+            primary_key=primary_key,
+            foreign_keys=foreign_keys,
+            checks=checks,
+            indexes=indexes,
         )
 
     def column(self, name: str, body: Any, path: str) -> ColumnSpec:
@@ -269,7 +280,9 @@ class _SpecReader:
         self, body: Any, path: str, columns: Mapping[str, ColumnSpec], partial: bool
     ) -> ForeignKeySpec:
         body = self.keys(
-            body, path, required={"columns", "references", "referenced_columns"},
+            body,
+            path,
+            required={"columns", "references", "referenced_columns"},
             optional={"on_delete", "on_update"},
         )
         own = self.strings(body["columns"], f"{path}.columns", allow_empty=False)
@@ -291,8 +304,9 @@ class _SpecReader:
     def action(self, value: Any, path: str) -> str:
         text = self.string(value, path).lower()
         if text not in REFERENTIAL_ACTIONS:
-            raise self.fail(path, f"expected one of {', '.join(REFERENTIAL_ACTIONS)}; "
-                                  f"found {value!r}")
+            raise self.fail(
+                path, f"expected one of {', '.join(REFERENTIAL_ACTIONS)}; found {value!r}"
+            )
         return text
 
     def index(self, body: Any, path: str) -> IndexSpec:

@@ -1,20 +1,29 @@
 -- Columns of the given tables: type as declared (typmod included), nullability,
 -- default as PostgreSQL prints it, comment, and the sequence the column owns
 -- (a serial column's default is nextval() of it, whatever its name).
+-- pg_get_expr() gets relation 0 unless the column is generated: only generated
+-- columns' expressions can hold column references, and naming the relation
+-- makes PostgreSQL open it, building its relcache entry with every trigger; a
+-- table referenced by thousands of foreign keys has thousands of RI triggers.
 -- Parameters: table_oids oid[]
 SELECT a.attrelid AS table_oid,
        a.attname AS name,
        format_type(a.atttypid, a.atttypmod) AS type,
        NOT a.attnotnull AS nullable,
-       pg_get_expr(d.adbin, d.adrelid) AS default_expr,
+       pg_get_expr(d.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE d.adrelid END)
+           AS default_expr,
        a.attidentity AS identity,
        a.attgenerated AS generated,
-       col_description(a.attrelid, a.attnum) AS comment,
+       descr.description AS comment,
        owned.sequence_name AS owned_sequence
   FROM pg_attribute AS a
   LEFT JOIN pg_attrdef AS d
     ON d.adrelid = a.attrelid
    AND d.adnum = a.attnum
+  LEFT JOIN pg_description AS descr
+    ON descr.objoid = a.attrelid
+   AND descr.classoid = 'pg_class'::regclass
+   AND descr.objsubid = a.attnum
   LEFT JOIN LATERAL (
         SELECT s.oid::regclass::text AS sequence_name
           FROM pg_depend AS dep
