@@ -1,0 +1,249 @@
+"""astegni-db check: the whole lifecycle on a throwaway server; failures name the migration."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import xml.etree.ElementTree as ET
+from io import StringIO
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from astegni_db.check import CheckReport, render, run_check
+from astegni_db.disposable import Server
+from astegni_db.disposable.local import find_bindir
+from astegni_db.errors import ConfigError, ExitCode
+from tests.cli_runner import MIGRATIONS_DIR, REPO, copy_migrations
+
+SPEC = REPO / "checks" / "schema.toml"
+QUERIES = REPO / "checks" / "queries"
+PHASES = [
+    "start server",
+    "migrate",
+    "verify",
+    "rollback",
+    "clean after rollback",
+    "migrate again",
+    "verify again",
+]
+
+# Adds a column and a table, but its rollback forgets the table.
+LEAKY_FORWARD = """\
+ALTER TABLE tutoring_sessions ADD COLUMN IF NOT EXISTS reminder_sent boolean;
+CREATE TABLE IF NOT EXISTS session_reminders (id serial PRIMARY KEY, session_id integer);
+"""
+# The same, but the forgotten table references tutoring_sessions: the baseline's
+# rollback then refuses to drop it, and the check must still blame 0003.
+LEAKY_FK_FORWARD = LEAKY_FORWARD.replace(
+    "session_id integer", "session_id integer REFERENCES tutoring_sessions (id)"
+)
+LEAKY_ROLLBACK = "ALTER TABLE tutoring_sessions DROP COLUMN IF EXISTS reminder_sent;\n"
+
+# Applies and rolls back cleanly, but the spec says varchar(50).
+WIDENING_FORWARD = "ALTER TABLE tutoring_sessions ALTER COLUMN grade_level TYPE varchar(100);\n"
+WIDENING_ROLLBACK = "ALTER TABLE tutoring_sessions ALTER COLUMN grade_level TYPE varchar(50);\n"
+
+
+@pytest.fixture
+def on_session_server(pg_server: Server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """run_check's `url` backend pointed at the test session's server: no extra server start."""
+    monkeypatch.setenv("ASTEGNI_DB_TEST_URL", pg_server.url)
+    return "url"
+
+
+def with_extra_migration(tmp_path: Path, name: str, forward: str, rollback: str) -> Path:
+    migrations = copy_migrations(tmp_path / "migrations")
+    (migrations / f"{name}.sql").write_text(forward)
+    (migrations / f"{name}.rollback.sql").write_text(rollback)
+    return migrations
+
+
+def statuses(report: CheckReport) -> dict[str, str]:
+    return {p.name: p.status for p in report.phases}
+
+
+def test_check_passes_on_the_project_migrations() -> None:
+    # The default backend: run_check starts (and stops) its own server.
+    report = run_check(MIGRATIONS_DIR, SPEC, QUERIES)
+    assert [p.name for p in report.phases] == PHASES
+    assert statuses(report) == dict.fromkeys(PHASES, "pass"), report.summary_line()
+    assert report.exit_code == ExitCode.OK
+    assert report.phases[1].detail == "applied 2 migration(s)"
+    assert report.phases[4].detail == "no objects of ours remain"
+
+
+def test_rollback_that_leaves_objects_fails_naming_the_migration(
+    tmp_path: Path, on_session_server: str
+) -> None:
+    migrations = with_extra_migration(tmp_path, "0003_reminders", LEAKY_FORWARD, LEAKY_ROLLBACK)
+    report = run_check(migrations, SPEC, QUERIES, backend=on_session_server)
+    rollback = report.phases[3]
+    assert rollback.name == "rollback" and rollback.status == "fail"
+    assert rollback.migration == "0003_reminders"
+    assert rollback.detail == "rollback of 0003_reminders does not undo the migration"
+    assert "0003_reminders: left behind: table public.session_reminders" in rollback.lines
+    # Only the leaky migration is blamed, not the older ones rolled back after it.
+    assert all(line.startswith("0003_reminders:") for line in rollback.lines)
+    assert statuses(report)["clean after rollback"] == "fail"
+    assert report.exit_code == ExitCode.FAILURE
+    assert "CHECK FAILED at rollback (0003_reminders)" in report.summary_line()
+
+
+def test_leftover_that_blocks_an_older_rollback_is_still_blamed_on_its_migration(
+    tmp_path: Path, on_session_server: str
+) -> None:
+    migrations = with_extra_migration(tmp_path, "0003_reminders", LEAKY_FK_FORWARD, LEAKY_ROLLBACK)
+    report = run_check(migrations, SPEC, QUERIES, backend=on_session_server)
+    rollback = report.phases[3]
+    assert rollback.status == "fail" and rollback.migration == "0003_reminders"
+    assert "then the rollback of 0001_baseline failed" in rollback.detail
+    assert "session_reminders" in rollback.detail  # the baseline names the blocking table
+    assert "0003_reminders: left behind: table public.session_reminders" in rollback.lines
+    assert [p.status for p in report.phases[4:]] == ["skip"] * 3
+    assert report.exit_code == ExitCode.FAILURE
+
+
+def test_migration_that_breaks_verify_fails_naming_it(
+    tmp_path: Path, on_session_server: str
+) -> None:
+    migrations = with_extra_migration(
+        tmp_path, "0003_widen_grade_level", WIDENING_FORWARD, WIDENING_ROLLBACK
+    )
+    report = run_check(migrations, SPEC, QUERIES, backend=on_session_server)
+    verify = report.phases[2]
+    assert verify.name == "verify" and verify.status == "fail"
+    assert verify.migration == "0003_widen_grade_level"
+    assert verify.exit_code == ExitCode.SCHEMA_MISMATCH
+    assert any(
+        line.startswith("[0003_widen_grade_level]") and "grade_level" in line
+        for line in verify.lines
+    )
+    # Its rollback is correct, so the round trip passes; the first failure sets the exit code.
+    assert statuses(report)["rollback"] == "pass"
+    assert statuses(report)["clean after rollback"] == "pass"
+    assert report.exit_code == ExitCode.SCHEMA_MISMATCH
+
+
+def test_failing_migration_stops_the_check_and_is_named(
+    tmp_path: Path, on_session_server: str
+) -> None:
+    migrations = with_extra_migration(
+        tmp_path, "0003_broken", "ALTER TABLE no_such_table ADD COLUMN x integer;\n", "SELECT 1;\n"
+    )
+    report = run_check(migrations, SPEC, QUERIES, backend=on_session_server)
+    migrate = report.phases[1]
+    assert migrate.status == "fail" and migrate.migration == "0003_broken"
+    assert "no_such_table" in migrate.detail
+    assert [p.status for p in report.phases[2:]] == ["skip"] * 5
+    assert report.exit_code == ExitCode.FAILURE
+
+
+# A database some legacy scripts started: users with more columns than the
+# baseline's, and tutor_profiles; the baseline adopts them and creates the rest.
+PARTIAL_LEGACY_SCHEMA = """
+CREATE TABLE users (id serial PRIMARY KEY, email varchar NOT NULL UNIQUE);
+CREATE TABLE tutor_profiles (
+    id serial PRIMARY KEY,
+    user_id integer UNIQUE NOT NULL REFERENCES users (id),
+    bio text
+);
+"""
+
+
+def test_check_from_a_schema_dump(
+    tmp_path: Path, empty_db_url: str, on_session_server: str
+) -> None:
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        conn.execute(PARTIAL_LEGACY_SCHEMA)
+    bindir = find_bindir()
+    assert bindir is not None, "pg_dump is needed to make the dump"
+    dump = tmp_path / "legacy.sql"
+    subprocess.run(
+        [str(bindir / "pg_dump"), "--schema-only", "-f", str(dump), "-d", empty_db_url],
+        check=True,
+        capture_output=True,
+    )
+    report = run_check(MIGRATIONS_DIR, SPEC, QUERIES, backend=on_session_server, from_dump=dump)
+    assert [p.name for p in report.phases] == [PHASES[0], "load fixture", *PHASES[1:]]
+    assert statuses(report) == dict.fromkeys(statuses(report), "pass"), report.summary_line()
+    assert report.started_from == "the dump legacy.sql"
+    # The adopted legacy tables are empty, so the baseline's rollback drops them
+    # too: reported, not a failure.
+    clean = report.phases[5]
+    assert "pre-existing object(s) were dropped" in clean.detail
+    assert "removed although it existed before: table public.users" in clean.lines
+
+
+def test_dump_that_does_not_load_fails_the_load_phase(
+    tmp_path: Path, on_session_server: str
+) -> None:
+    dump = tmp_path / "broken.sql"
+    dump.write_text("CREATE TABLE ok (id integer);\nCREATE TABLE broken (id no_such_type);\n")
+    report = run_check(MIGRATIONS_DIR, SPEC, QUERIES, backend=on_session_server, from_dump=dump)
+    load = report.phases[1]
+    assert load.name == "load fixture" and load.status == "fail"
+    assert "no_such_type" in load.detail
+    assert [p.status for p in report.phases[2:]] == ["skip"] * 6
+    assert report.exit_code == ExitCode.FAILURE
+
+
+def test_legacy_state_with_rows_refuses_the_round_trip(on_session_server: str) -> None:
+    report = run_check(
+        MIGRATIONS_DIR,
+        SPEC,
+        QUERIES,
+        backend=on_session_server,
+        legacy_state="tests.legacy_states:build_state_3",
+    )
+    assert statuses(report)["verify"] == "pass"
+    rollback = report.phases[4]
+    assert rollback.status == "fail"
+    assert rollback.migration == "0002_tutoring_sessions_schedule_fields"
+    assert "would lose values" in rollback.detail
+
+    kept = run_check(
+        MIGRATIONS_DIR,
+        SPEC,
+        QUERIES,
+        backend=on_session_server,
+        legacy_state="tests.legacy_states:build_state_3",
+        round_trip=False,
+    )
+    assert kept.exit_code == ExitCode.OK
+    assert [p.status for p in kept.phases] == ["pass"] * 4 + ["skip"] * 4
+
+
+def test_bad_input_fails_before_starting_anything(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="migrations directory not found"):
+        run_check(tmp_path / "none", SPEC, QUERIES)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="no migrations found"):
+        run_check(tmp_path / "empty", SPEC, QUERIES)
+    with pytest.raises(ConfigError, match="cannot be combined"):
+        run_check(MIGRATIONS_DIR, SPEC, QUERIES, from_dump=SPEC, legacy_state="x:y")
+    with pytest.raises(ConfigError, match="dump file not found"):
+        run_check(MIGRATIONS_DIR, SPEC, QUERIES, from_dump=tmp_path / "none.sql")
+
+
+def test_report_renders_junit_and_json(tmp_path: Path, on_session_server: str) -> None:
+    migrations = with_extra_migration(tmp_path, "0003_reminders", LEAKY_FORWARD, LEAKY_ROLLBACK)
+    report = run_check(migrations, SPEC, QUERIES, backend=on_session_server)
+    junit = StringIO()
+    render(report, "junit", junit)
+    suite = ET.fromstring(junit.getvalue()).find("testsuite")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == [f"{i:02d} {n}" for i, n in enumerate(PHASES, 1)]
+    failing = [c.get("name") for c in cases if c.find("failure") is not None]
+    assert failing == ["04 rollback", "05 clean after rollback"]
+    assert suite.get("failures") == "2" and suite.get("tests") == "7"
+    as_json = StringIO()
+    render(report, "json", as_json)
+    payload = json.loads(as_json.getvalue())
+    assert payload["ok"] is False and payload["exit_code"] == 1
+    assert payload["phases"][3]["migration"] == "0003_reminders"
+    text = StringIO()
+    render(report, "text", text)
+    assert "FAIL  rollback" in text.getvalue()
