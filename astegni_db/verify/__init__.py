@@ -34,11 +34,13 @@ def verify(
     spec_path: Path,
     queries_dir: Path | None = None,
     strict: bool = False,
+    *,
+    connect_timeout: int = db.DEFAULT_CONNECT_TIMEOUT,
 ) -> Report:
     spec = load_spec(spec_path)
     queries = load_queries(queries_dir) if queries_dir is not None else []
     target = _target(database_url)
-    with _read_only_connection(target, "verify") as conn:
+    with _read_only_connection(target, "verify", connect_timeout) as conn:
         catalog = read_catalog(conn, [*spec.tables, *spec.unexpected_tables])
         findings = compare_spec(spec, catalog)
         findings += check_allowed_values(conn, spec.allowed_values, catalog)
@@ -46,9 +48,14 @@ def verify(
     return Report(checks=findings, strict=strict)
 
 
-def inspect(database_url: DatabaseTarget | str, spec_path: Path) -> str:
+def inspect(
+    database_url: DatabaseTarget | str,
+    spec_path: Path,
+    *,
+    connect_timeout: int = db.DEFAULT_CONNECT_TIMEOUT,
+) -> str:
     spec = load_spec(spec_path)
-    with _read_only_connection(_target(database_url), "inspect") as conn:
+    with _read_only_connection(_target(database_url), "inspect", connect_timeout) as conn:
         catalog = read_catalog(conn, [*spec.tables, *spec.unexpected_tables])
     described, notes = live_spec(spec, catalog)
     header = [
@@ -67,13 +74,13 @@ def _target(database_url: DatabaseTarget | str) -> DatabaseTarget:
 
 @contextmanager
 def _read_only_connection(
-    target: DatabaseTarget, purpose: str
+    target: DatabaseTarget, purpose: str, connect_timeout: int
 ) -> Iterator[psycopg.Connection[Any]]:
     """verify's own connection (never yoyo's, which needs CREATE rights), read-only throughout.
 
     Driver errors met after connecting become one-line AstegniErrors.
     """
-    with db.connect(target, purpose=purpose) as conn:
+    with db.connect(target, purpose=purpose, connect_timeout=connect_timeout) as conn:
         try:
             # Every later statement runs read-only: a query file that tried to
             # write could not, even by mistake.

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from astegni_db.db import DEFAULT_CONNECT_TIMEOUT
 from astegni_db.errors import ConfigError
 from astegni_db.settings import DatabaseTarget
 from astegni_db.verify import inspect, verify
@@ -29,13 +30,14 @@ def run_verify(
     queries_dir: Path | None = DEFAULT_QUERIES,
     strict: bool = False,
     fmt: str | None = None,
+    connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
     output: Path | None = None,
     stdout: TextIO | None = None,
 ) -> int:
     """Verify and write the report; ``fmt=None`` picks a table on a terminal, text otherwise."""
     if fmt is not None and fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    report = verify(database_url, spec_path, queries_dir, strict)
+    report = verify(database_url, spec_path, queries_dir, strict, connect_timeout=connect_timeout)
     with _open_output(output, stdout) as stream:
         chosen: Format = auto_format(stream) if fmt is None else fmt
         render(report, chosen, stream)
@@ -48,8 +50,9 @@ def run_inspect(
     spec_path: Path = DEFAULT_SPEC,
     output: Path | None = None,
     stdout: TextIO | None = None,
+    connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
 ) -> int:
-    text = inspect(database_url, spec_path)
+    text = inspect(database_url, spec_path, connect_timeout=connect_timeout)
     with _open_output(output, stdout) as stream:
         stream.write(text)
     return 0
