@@ -148,6 +148,11 @@ def test_a_view_in_place_of_a_table() -> None:
     assert problems(findings) == [("error", "table", "sessions", "table", "view")]
 
 
+def test_a_partitioned_table_is_a_table() -> None:
+    findings = compare_spec(spec(), catalog(replace(matching_sessions(), kind="p")))
+    assert problems(findings) == []
+
+
 def test_unexpected_table_present() -> None:
     cat = catalog(matching_sessions())
     relations = dict(cat.relations) | {"old_sessions": LiveTable("old_sessions", 9, "r")}
