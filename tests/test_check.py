@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from astegni_db.check import CheckReport, render, run_check
+from astegni_db.check import CheckReport, PhaseResult, render, run_check
 from astegni_db.disposable import Server
 from astegni_db.disposable.local import find_bindir
 from astegni_db.errors import ConfigError, ExitCode
@@ -227,23 +227,59 @@ def test_bad_input_fails_before_starting_anything(tmp_path: Path) -> None:
         run_check(MIGRATIONS_DIR, SPEC, QUERIES, from_dump=tmp_path / "none.sql")
 
 
-def test_report_renders_junit_and_json(tmp_path: Path, on_session_server: str) -> None:
+def test_command_prints_json_and_writes_junit(tmp_path: Path, on_session_server: str) -> None:
+    from astegni_db.check.command import run_check_command
+
     migrations = with_extra_migration(tmp_path, "0003_reminders", LEAKY_FORWARD, LEAKY_ROLLBACK)
-    report = run_check(migrations, SPEC, QUERIES, backend=on_session_server)
-    junit = StringIO()
-    render(report, "junit", junit)
-    suite = ET.fromstring(junit.getvalue()).find("testsuite")
+    junit_path = tmp_path / "check.xml"
+    out = StringIO()
+    code = run_check_command(
+        migrations,
+        spec_path=SPEC,
+        queries_dir=QUERIES,
+        backend=on_session_server,
+        fmt="json",
+        junit=junit_path,
+        stdout=out,
+    )
+    assert code == ExitCode.FAILURE
+    payload = json.loads(out.getvalue())
+    assert payload["ok"] is False and payload["exit_code"] == 1
+    assert payload["phases"][3]["migration"] == "0003_reminders"
+    suite = ET.parse(junit_path).getroot().find("testsuite")
     assert suite is not None
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == [f"{i:02d} {n}" for i, n in enumerate(PHASES, 1)]
     failing = [c.get("name") for c in cases if c.find("failure") is not None]
     assert failing == ["04 rollback", "05 clean after rollback"]
     assert suite.get("failures") == "2" and suite.get("tests") == "7"
-    as_json = StringIO()
-    render(report, "json", as_json)
-    payload = json.loads(as_json.getvalue())
-    assert payload["ok"] is False and payload["exit_code"] == 1
-    assert payload["phases"][3]["migration"] == "0003_reminders"
+
+
+def test_text_report_shows_each_phase_and_the_failure_details() -> None:
+    report = CheckReport(
+        phases=[
+            PhaseResult("migrate", "pass", 12.0, "applied 3 migration(s)"),
+            PhaseResult(
+                "rollback",
+                "fail",
+                5.0,
+                "rollback of 0003_x does not undo the migration",
+                ["0003_x: left behind: table public.t"],
+                ExitCode.FAILURE,
+                "0003_x",
+            ),
+            PhaseResult("verify again", "skip", detail="skipped: rollback failed"),
+        ],
+        backend="local",
+    )
     text = StringIO()
     render(report, "text", text)
-    assert "FAIL  rollback" in text.getvalue()
+    lines = text.getvalue().splitlines()
+    assert lines[0].startswith("PASS  migrate")
+    assert lines[1].startswith("FAIL  rollback") and lines[1].endswith(
+        "does not undo the migration"
+    )
+    assert lines[2].strip() == "0003_x: left behind: table public.t"
+    assert lines[3].startswith("SKIP  verify again")
+    assert lines[4].startswith("CHECK FAILED at rollback (0003_x): 1 passed, 1 failed, 1 skipped")
+    assert report.exit_code == ExitCode.FAILURE

@@ -230,3 +230,18 @@ def _copy_case(case: Path, dest: Path, bad_text: str) -> Path:
     target = dest / "bad.sql"
     target.write_text(bad_text)
     return target
+
+
+def test_run_lint_writes_the_report_and_returns_the_exit_code(tmp_path: Path) -> None:
+    from astegni_db.lint.command import run_lint
+
+    out = StringIO()
+    assert run_lint([MIGRATIONS_DIR], spec_path=SPEC, queries_dir=QUERIES, stdout=out) == 0
+    assert out.getvalue().strip() == "lint: no unsafe migrations in 2 file(s)"
+    case = CASES / "AD102-constraint-not-valid"
+    target = tmp_path / "report.json"
+    code = run_lint([case / "bad.sql"], disabled=["AD110"], fmt="json", output=target)
+    assert code == 1
+    assert json.loads(target.read_text())["findings"][0]["rule"] == "AD102"
+    with pytest.raises(ConfigError, match="unknown format"):
+        run_lint([MIGRATIONS_DIR], fmt="xml")
