@@ -88,6 +88,7 @@ def _locked_session(
     conn = db.connect(target, purpose=purpose, connect_timeout=options.connect_timeout)
     try:
         try:
+            db.end_with_client(conn)
             lock.acquire(conn, options.lock_timeout_s)
             backend = runner.make_backend(conn, target.dbname)
             runner.ensure_bookkeeping(backend)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from astegni_db.errors import (
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 APPLICATION_NAME = "astegni-db"
 DEFAULT_CONNECT_TIMEOUT = 10  # seconds; an unreachable host must answer in bounded time
+# How often the server checks that our client is still there during a statement.
+CLIENT_CHECK_INTERVAL_MS = 1000
 
 
 def connect(
@@ -43,6 +46,24 @@ def connect(
             f"cannot connect to {target.redacted} ({target.source}): "
             f"{target.scrub(_connection_reason(exc))}"
         ) from None
+
+
+def end_with_client(conn: psycopg.Connection) -> None:
+    """Have the server end this session soon after our process dies or the link drops.
+
+    Without it a session whose client was SIGKILLed lives on until its current
+    statement ends, or its lock wait times out, and keeps the migration lock and
+    any table locks meanwhile: the next run then waits on a dead one.
+    PostgreSQL 14+ on Linux, macOS and the BSDs; elsewhere a no-op.
+    """
+    import psycopg
+
+    # Too old a server, or a platform without the kernel support: carry on without.
+    with contextlib.suppress(psycopg.errors.UndefinedObject, psycopg.errors.InvalidParameterValue):
+        conn.execute(
+            "SELECT set_config('client_connection_check_interval', %s, false)",
+            (str(CLIENT_CHECK_INTERVAL_MS),),
+        )
 
 
 def _connection_reason(exc: Exception) -> str:
