@@ -245,3 +245,85 @@ def test_run_lint_writes_the_report_and_returns_the_exit_code(tmp_path: Path) ->
     assert json.loads(target.read_text())["findings"][0]["rule"] == "AD102"
     with pytest.raises(ConfigError, match="unknown format"):
         run_lint([MIGRATIONS_DIR], fmt="xml")
+
+
+def _rules(tmp_path: Path, sql: str, **options: object) -> list[tuple[str, int]]:
+    path = tmp_path / "0009_case.sql"
+    path.write_text(sql)
+    report = lint_paths(
+        [path],
+        spec_path=SPEC,
+        queries_dir=QUERIES,
+        disabled=["AD110"],
+        **options,  # type: ignore[arg-type]
+    )
+    return [(f.rule, f.line) for f in report.findings]
+
+
+def test_names_are_read_through_quotes_schemas_and_modifiers(tmp_path: Path) -> None:
+    sql = (
+        'ALTER TABLE IF EXISTS ONLY public."tutoring_sessions"\n'
+        '    RENAME COLUMN "grade_level" TO student_grade;\n'
+        "ALTER TABLE public.tutoring_sessions DROP COLUMN IF EXISTS topic CASCADE;\n"
+        "DROP TABLE IF EXISTS scratch, public.tutor_teaching_schedules;\n"
+        'ALTER TABLE "Tutoring_Sessions" DROP COLUMN topic;\n'  # another (quoted) table
+    )
+    assert _rules(tmp_path, sql) == [("AD108", 2), ("AD109", 3), ("AD109", 4)]
+
+
+def test_strings_comments_and_function_bodies_hide_nothing_and_invent_nothing(
+    tmp_path: Path,
+) -> None:
+    sql = (
+        "/* a /* nested */ comment: CREATE INDEX x ON tutoring_sessions (id); */\n"
+        "COMMENT ON TABLE tutoring_sessions IS E'it''s; CREATE INDEX y ON t (id)';\n"
+        "CREATE FUNCTION later() RETURNS void LANGUAGE plpgsql AS $fn$\n"
+        "BEGIN\n"
+        "    CREATE INDEX z ON tutoring_sessions (amount);  -- runs when called, not now\n"
+        "END\n"
+        "$fn$;\n"
+        "CREATE INDEX real_one ON tutoring_sessions (amount);\n"
+    )
+    assert _rules(tmp_path, sql) == [("AD104", 8)]
+
+
+def test_validated_not_null_check_from_an_earlier_migration_makes_set_not_null_safe(
+    tmp_path: Path,
+) -> None:
+    first = tmp_path / "0003_check.sql"
+    first.write_text(
+        "ALTER TABLE tutoring_sessions ADD CONSTRAINT ts_tutor_nn "
+        "CHECK (tutor_id IS NOT NULL) NOT VALID;\n"
+    )
+    second = tmp_path / "0004_validate.sql"
+    second.write_text("ALTER TABLE tutoring_sessions VALIDATE CONSTRAINT ts_tutor_nn;\n")
+    third = tmp_path / "0005_not_null.sql"
+    third.write_text(
+        "ALTER TABLE tutoring_sessions ALTER COLUMN tutor_id SET NOT NULL;\n"
+        "ALTER TABLE tutoring_sessions ALTER COLUMN student_id SET NOT NULL;\n"
+    )
+    report = lint_paths([tmp_path], spec_path=None, queries_dir=None, disabled=["AD110"])
+    assert [(Path(f.file).name, f.rule, f.line) for f in report.findings] == [
+        ("0005_not_null.sql", "AD106", 2)
+    ]
+
+
+def test_lock_timeout_switched_off_in_any_spelling(tmp_path: Path) -> None:
+    for statement in (
+        "SET lock_timeout TO DEFAULT;",
+        "RESET lock_timeout;",
+        "RESET ALL;",
+        "SET SESSION lock_timeout = '0s';",
+        "SELECT set_config('lock_timeout', '0', true);",
+    ):
+        assert _rules(tmp_path, statement + "\n") == [("AD111", 1)], statement
+    assert _rules(tmp_path, "SET LOCAL lock_timeout = '2s';\n") == []
+
+
+def test_psql_runner_accepts_a_timeout_set_first(tmp_path: Path) -> None:
+    sql = "ALTER TABLE tutoring_sessions ADD COLUMN a integer;\nDROP INDEX old_idx;\n"
+    assert _rules(tmp_path, sql, runner="psql") == [("AD111", 1), ("AD111", 2)]
+    assert _rules(tmp_path, "SET lock_timeout = '1s';\n" + sql, runner="yoyo") == []
+    # Tables the file creates are empty: nothing to wait for.
+    created = "CREATE TABLE n (id integer);\nALTER TABLE n ADD COLUMN a integer;\n"
+    assert _rules(tmp_path, created, runner="psql") == []

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from astegni_db import sqlfiles
+from astegni_db import db, sqlfiles
+from astegni_db.errors import ConnectionFailed, MigrationFailed
 from astegni_db.migrating import bookkeeping
 
 # Created by the first migrate and deliberately kept by every rollback.
@@ -26,10 +27,15 @@ Snapshot = dict[str, str]  # "kind identity" -> description
 
 
 def snapshot(url: str) -> Snapshot:
-    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
-        rows = conn.execute(
-            sqlfiles.load("schema_objects"), {"ignored": list(BOOKKEEPING_TABLES)}
-        ).fetchall()
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            rows = conn.execute(
+                sqlfiles.load("schema_objects"), {"ignored": list(BOOKKEEPING_TABLES)}
+            ).fetchall()
+    except psycopg.OperationalError as exc:
+        raise ConnectionFailed(f"lost the check database: {db.describe_db_error(exc)}") from None
+    except psycopg.Error as exc:
+        raise MigrationFailed(f"reading the schema failed: {db.describe_db_error(exc)}") from None
     return {f"{kind} {ident}": description for kind, ident, description in rows}
 
 

@@ -187,9 +187,10 @@ def _lifecycle(
         for name in names:
             phases.skip(name, f"skipped: {phases.stopped}")
         return
-    before = snapshot(url)
+    before: Snapshot = {}
     first = _Tracker(url, failing_now)
     with phases.run("migrate", migration=lambda: first.current) as result:
+        before = snapshot(url)
         applied = api.migrate(url, migrations_dir, on_event=first.on_event).applied
         result.detail = f"applied {len(applied)} migration(s)"
         result.lines = [f"{r.migration_id}: {r.duration_ms:.0f} ms" for r in applied]
