@@ -39,10 +39,9 @@ def compare_spec(spec: Spec, catalog: Catalog) -> list[Finding]:
 
 def compare_table(table: TableSpec, live: LiveTable | None) -> Finding:
     if live is None:
-        actual = "missing"
-    else:
-        # A partitioned table serves the application's queries like a plain one.
-        actual = "table" if live.is_table else live.kind_name
+        return Finding.check(table.name, table.name, "table", "table", "missing")
+    # A partitioned table serves the application's queries like a plain one.
+    actual = "table" if live.is_table else live.kind_name
     return Finding.check(table.name, table.name, "table", "table", actual)
 
 

@@ -32,8 +32,10 @@ class Report:
 
     @property
     def failing(self) -> list[Finding]:
-        fail_on = {"error", "note"} if self.strict else {"error"}
-        return [check for check in self.checks if check.status in fail_on]
+        return [check for check in self.checks if self.fails(check)]
+
+    def fails(self, check: Finding) -> bool:
+        return check.status == "error" or (self.strict and check.status == "note")
 
     @property
     def ok(self) -> bool:
@@ -151,7 +153,6 @@ def _render_json(report: Report, stream: TextIO) -> None:
 
 
 def _render_junit(report: Report, stream: TextIO) -> None:
-    fail_on = {"error", "note"} if report.strict else {"error"}
     suites = ET.Element(
         "testsuites",
         name="astegni-db verify",
@@ -159,7 +160,7 @@ def _render_junit(report: Report, stream: TextIO) -> None:
         failures=str(len(report.failing)),
     )
     for table, checks in report.by_table().items():
-        failures = [check for check in checks if check.status in fail_on]
+        failures = [check for check in checks if report.fails(check)]
         suite = ET.SubElement(
             suites,
             "testsuite",
@@ -173,7 +174,7 @@ def _render_junit(report: Report, stream: TextIO) -> None:
             case = ET.SubElement(
                 suite, "testcase", classname=f"{table}.{check.kind}", name=check.object
             )
-            if check.status in fail_on:
+            if report.fails(check):
                 failure = ET.SubElement(case, "failure", type=check.kind, message=check.message)
                 failure.text = f"expected: {check.expected}\nfound: {check.actual}"
             elif check.status != "ok":
