@@ -533,7 +533,7 @@ def verify(
     ui = _ui()
     ui.fmt = "json" if fmt == "json" else "text"
     code = run_verify(
-        _target(database_url),  # type: ignore[arg-type]
+        _target(database_url),
         spec_path=spec_path,
         queries_dir=None if no_queries else queries_dir,
         strict=strict,
@@ -558,7 +558,123 @@ def inspect(
     """
     from astegni_db.verify.command import run_inspect
 
-    run_inspect(_target(database_url), spec_path=spec_path, output=output)  # type: ignore[arg-type]
+    run_inspect(_target(database_url), spec_path=spec_path, output=output)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@migrations_option
+@click.option(
+    "--runner",
+    type=click.Choice(["astegni-db", "yoyo", "psql"]),
+    default="astegni-db",
+    show_default=True,
+    help="What will run the files: only astegni-db sets lock_timeout by itself.",
+)
+@click.option(
+    "--disable", "disabled", multiple=True, metavar="RULE", help="Skip a rule (repeatable)."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "gitlab"]), default="text")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+def lint(
+    paths: tuple[Path, ...],
+    migrations_dir: Path,
+    runner: str,
+    disabled: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Find unsafe DDL in migration files before it reaches a busy table.
+
+    Each finding has a rule id, why it is dangerous and what to write instead.
+    Silence one occurrence with `-- astegni-db: ignore AD1xx` on the line
+    before it. Exits 1 when anything is found. Rules: docs/lint.md.
+
+    \b
+    Examples:
+      astegni-db lint
+      astegni-db lint migrations/0003_add_index.sql --format gitlab -o gl-code-quality.json
+    """
+    from astegni_db.lint.command import run_lint
+
+    _ui().fmt = "json" if fmt != "text" else "text"
+    code = run_lint(
+        list(paths) or [migrations_dir],
+        runner=runner,  # type: ignore[arg-type]
+        disabled=disabled,
+        fmt=fmt,
+        output=output,
+    )
+    if code:
+        sys.exit(code)
+
+
+@cli.command()
+@migrations_option
+@spec_options
+@click.option(
+    "--backend",
+    type=click.Choice(["container", "local", "url", "embedded"]),
+    help="Throwaway server to use (default: $ASTEGNI_DB_TEST_BACKEND, else the first that works).",
+)
+@click.option(
+    "--from-dump",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Start from this `pg_dump --schema-only` file (a copy of production's schema).",
+)
+@click.option(
+    "--legacy-state",
+    metavar="MODULE:FUNCTION",
+    help="Start from a database built by this Python callable (it receives the URL).",
+)
+@click.option("--strict", is_flag=True, help="Verify strictly (unknown columns fail).")
+@click.option("--no-round-trip", is_flag=True, help="Skip the rollback and re-apply phases.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write JUnit XML."
+)
+def check(
+    migrations_dir: Path,
+    spec_path: Path,
+    output: Path | None,
+    backend: str | None,
+    from_dump: Path | None,
+    legacy_state: str | None,
+    strict: bool,
+    no_round_trip: bool,
+    fmt: str,
+    junit: Path | None,
+) -> None:
+    """One-shot CI check on a throwaway PostgreSQL: migrate, verify, roll back, re-apply.
+
+    Applies every migration, verifies, rolls every migration back, proves none
+    of our objects remain, applies again and verifies again. One summary, one
+    exit code (the first failing phase's).
+
+    \b
+    Examples:
+      astegni-db check --junit check.xml
+      astegni-db check --from-dump prod-schema.sql
+    """
+    from astegni_db.check.command import run_check_command
+    from astegni_db.lint.command import open_output
+
+    _ui().fmt = fmt
+    with open_output(output, None) as stream:
+        code = run_check_command(
+            migrations_dir,
+            spec_path=spec_path,
+            backend=backend,
+            from_dump=from_dump,
+            legacy_state=legacy_state,
+            strict=strict,
+            round_trip=not no_round_trip,
+            fmt=fmt,
+            junit=junit,
+            stdout=stream,
+        )
+    if code:
+        sys.exit(code)
 
 
 @cli.group()
