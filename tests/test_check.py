@@ -283,3 +283,31 @@ def test_text_report_shows_each_phase_and_the_failure_details() -> None:
     assert lines[3].startswith("SKIP  verify again")
     assert lines[4].startswith("CHECK FAILED at rollback (0003_x): 1 passed, 1 failed, 1 skipped")
     assert report.exit_code == ExitCode.FAILURE
+
+
+def test_dump_loads_without_psql_too(
+    tmp_path: Path, empty_db_url: str, pg_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from astegni_db.check import fixtures
+    from astegni_db.disposable import temporary_database
+
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        conn.execute(PARTIAL_LEGACY_SCHEMA)
+    bindir = find_bindir()
+    assert bindir is not None
+    dump = tmp_path / "legacy.sql"
+    subprocess.run(
+        [str(bindir / "pg_dump"), "--schema-only", "-f", str(dump), "-d", empty_db_url],
+        check=True,
+        capture_output=True,
+    )
+    assert "OWNER TO" in dump.read_text()  # dropped on load: the role may not exist
+    monkeypatch.setattr(fixtures, "find_psql", lambda: None)
+    with temporary_database(pg_server, purpose="dump") as url:
+        assert "statement by statement" in fixtures.load_dump(url, dump)
+        with psycopg.connect(url) as conn:
+            rows = conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'tutor_profiles'::regclass "
+                "AND attnum > 0 ORDER BY attnum"
+            ).fetchall()
+    assert [r[0] for r in rows] == ["id", "user_id", "bio"]
