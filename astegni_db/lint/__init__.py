@@ -100,6 +100,7 @@ def _migration_files(paths: Sequence[Path], report: LintReport) -> list[Path]:
 
 
 def _lint_file(source: SourceFile, ctx: FileContext, rules: list[Rule], report: LintReport) -> None:
+    first = len(report.findings)
     for statement in source.statements:
         for rule in rules:
             if rule.statement_check is None:
@@ -112,6 +113,8 @@ def _lint_file(source: SourceFile, ctx: FileContext, rules: list[Rule], report: 
             continue
         for hit in rule.file_check(ctx):
             _add(report, source, rule, hit.line, hit.message, hit.suggestion, None)
+    # This file's findings in line order (file-level ones sit on line 1).
+    report.findings[first:] = sorted(report.findings[first:], key=lambda f: (f.line, f.rule))
 
 
 def _add(

@@ -62,7 +62,9 @@ def _render_text(report: LintReport, stream: TextIO) -> None:
     for f in report.findings:
         stream.write(f"{f.file}:{f.line}: {f.rule} {f.name}: {f.message}\n")
         stream.write(f"    instead: {f.suggestion}\n")
-        stream.write(f"    (silence this one with `-- astegni-db: ignore {f.rule}` above it)\n")
+        stream.write(
+            f"    (accepted risk? `-- astegni-db: ignore {f.rule}` above it; docs/lint.md)\n"
+        )
     for note in report.notes:
         stream.write(f"note: {note}\n")
     stream.write(report.summary_line() + "\n")

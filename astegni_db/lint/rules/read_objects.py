@@ -66,9 +66,8 @@ def check_drop(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
                 line,
                 f"DROP of {table}, which the application reads ({reader}): its queries fail "
                 "and the data is gone",
-                _EXPAND_CONTRACT.format(
-                    first="stop reading it", then=f"drop {table} (after a backup)"
-                ).replace("; ship", ": ship", 1),
+                f"first ship the application without reads of {table} and remove it from "
+                f"checks/; drop it in a later migration, after a backup",
             )
     altered = ddl.alter_table(statement.tokens)
     if altered is None:
@@ -89,9 +88,8 @@ def check_drop(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
                 action[0].line,
                 f"DROP COLUMN {altered.table}.{column}, which the application reads "
                 f"({reader}): its queries fail and the values are gone",
-                _EXPAND_CONTRACT.format(
-                    first="stop reading the column", then=f"drop {column}"
-                ).replace("; ship", ": ship", 1),
+                f"first ship the application without reads of {column} and remove it from "
+                f"checks/; drop it in a later migration, after a backup",
             )
 
 
