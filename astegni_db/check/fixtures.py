@@ -130,14 +130,19 @@ def _import_callable(reference: str) -> Callable[[str], object]:
             f"legacy state {reference!r}: give a .sql file or module:function "
             "(e.g. tests.legacy_states:build_state_3)"
         )
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # the project's own modules, as pytest would see them
+    # The project's own modules (tests.legacy_states ...), as pytest sees them.
+    added = os.getcwd() not in sys.path
+    if added:
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigError(
             f"legacy state {reference!r}: cannot import {module_name}: {exc}"
         ) from None
+    finally:
+        if added:
+            sys.path.remove(os.getcwd())
     found = getattr(module, attribute, None)
     if not callable(found):
         raise ConfigError(f"legacy state {reference!r}: {module_name} has no function {attribute}")
