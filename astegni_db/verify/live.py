@@ -42,8 +42,16 @@ def live_spec(spec: Spec, catalog: Catalog) -> tuple[Spec, list[str]]:
             unexpected.append(name)
         else:
             notes.append(f"unexpected table {name}: present")
+    # Value sets are documentation carried over from the spec, for what exists.
+    allowed_values = {
+        table: {column: values for column, values in columns.items() if column in found.columns}
+        for table, columns in spec.allowed_values.items()
+        if (found := tables.get(table)) is not None
+    }
     return Spec(
-        tables=tables, unexpected_tables=tuple(unexpected), allowed_values=spec.allowed_values
+        tables=tables,
+        unexpected_tables=tuple(unexpected),
+        allowed_values={table: columns for table, columns in allowed_values.items() if columns},
     ), notes
 
 
