@@ -9,6 +9,7 @@ import pytest
 
 from astegni_db.errors import ConfigError, ExitCode
 from astegni_db.verify.live import spec_to_toml
+from astegni_db.verify.queries import load_queries
 from astegni_db.verify.spec import load_spec, normalise_check, parse_spec
 
 REPO = Path(__file__).resolve().parent.parent
@@ -167,3 +168,34 @@ def test_toml_writer_escapes_awkward_strings() -> None:
     raw["tables"]["t"]["columns"]["odd name"] = {"type": "text", "nullable": True}
     spec = parse_spec(raw, source="test")
     assert parse_spec(tomllib.loads(spec_to_toml(spec)), source="again") == spec
+
+
+def test_query_files_become_one_prepare_with_numbered_parameters(tmp_path: Path) -> None:
+    (tmp_path / "q.sql").write_text(
+        "SELECT * FROM t WHERE a = %(tutor_id)s AND (%(s)s::text IS NULL OR b = %(s)s::text)"
+        " AND c LIKE 'x%%' -- trailing comment;\n"
+    )
+    (query,) = load_queries(tmp_path)
+    assert query.as_prepare() == (
+        "PREPARE astegni_verify_query AS SELECT * FROM t WHERE a = $1"
+        " AND ($2::text IS NULL OR b = $2::text) AND c LIKE 'x%' -- trailing comment"
+        "\n;\nDEALLOCATE astegni_verify_query"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "found"), [("SELECT 1; DELETE FROM t", 2), ("-- nothing but a comment\n", 0)]
+)
+def test_query_files_hold_exactly_one_statement(tmp_path: Path, text: str, found: int) -> None:
+    (tmp_path / "bad.sql").write_text(text)
+    with pytest.raises(
+        ConfigError, match=f"bad.sql: expected exactly one SQL statement, found {found}"
+    ):
+        load_queries(tmp_path)
+
+
+def test_queries_directory_must_exist_and_hold_sql(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="queries directory not found"):
+        load_queries(tmp_path / "nope")
+    with pytest.raises(ConfigError, match="no .sql files"):
+        load_queries(tmp_path)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import sqlparse
 
 from astegni_db.db import describe_db_error
 from astegni_db.errors import ConfigError
@@ -52,6 +53,17 @@ def load_queries(directory: Path) -> list[AppQuery]:
     ]
     if not queries:
         raise ConfigError(f"no .sql files in queries directory {directory}")
+    for query in queries:
+        # PREPARE takes exactly one statement; anything after a ";" would run
+        # as a statement of its own.
+        statements = [
+            s for s in sqlparse.split(query.text) if sqlparse.format(s, strip_comments=True).strip()
+        ]
+        if len(statements) != 1:
+            raise ConfigError(
+                f"{directory / query.name}: expected exactly one SQL statement, "
+                f"found {len(statements)}"
+            )
     return queries
 
 
