@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,31 @@ def test_the_url_backend_drops_template_and_clones_after_a_failure(
     assert probe["template"] not in left
     assert dbname_of(probe["clone"]) not in left
     assert left == before
+
+
+def _eventually_gone(server: Server, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            assert_server_gone(server)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.mark.parametrize(
+    "backend", ["local", pytest.param("container", marks=pytest.mark.container)]
+)
+def test_a_killed_session_is_cleaned_up_by_the_reaper(tmp_path: Path, backend: str) -> None:
+    # SIGKILL runs no finally block and no fixture teardown: only the watchdog is left.
+    need_backend(backend)
+    _write_test(tmp_path, "os.kill(os.getpid(), 9)")
+    done = run_inner_pytest(
+        tmp_path, "--astegni-db", f"--astegni-db-backend={backend}",
+        f"--astegni-db-migrations={MIGRATIONS_DIR}",
+    )  # fmt: skip
+    assert done.returncode == -9, done.stdout + done.stderr
+    probe = _probe(tmp_path)
+    _eventually_gone(Server(url=probe["url"], backend=backend, resource=probe["resource"]))

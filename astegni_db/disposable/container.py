@@ -82,11 +82,13 @@ def container_server(image: str | None = None) -> Iterator[Server]:
         raise BackendUnavailable(
             f"container {chosen} did not start: {str(exc).splitlines()[0] if str(exc) else exc!r}"
         ) from exc
-    try:
-        yield Server(
-            url=container.get_connection_url(),
-            backend="container",
-            resource=container.get_wrapped_container().id,
-        )
-    finally:
-        container.stop()
+    from astegni_db.disposable.reaper import reaper
+
+    container_id = container.get_wrapped_container().id
+    with reaper(container=container_id):
+        try:
+            yield Server(
+                url=container.get_connection_url(), backend="container", resource=container_id
+            )
+        finally:
+            container.stop()

@@ -190,9 +190,10 @@ class LocalCluster:
             conf.write("\n# astegni-db\n" + "\n".join(lines) + "\n")
 
     def start(self, port: int) -> None:
-        self.configure({"port": str(port)})
+        # The port goes on the command line, not into postgresql.conf, so restarts on
+        # another port (the dev database after its port was taken) leave no residue.
         done = self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w",
-                         "-t", "60", "start")  # fmt: skip
+                         "-t", "60", "-o", f"-p {int(port)}", "start")  # fmt: skip
         if done.returncode != 0:
             raise BackendUnavailable(f"PostgreSQL did not start: {self.log_tail()}")
 
@@ -245,16 +246,19 @@ def cluster_tmp_parent() -> str:
 @contextlib.contextmanager
 def temporary_cluster(bindir: Path | None = None, *, backend: str = "local") -> Iterator[Server]:
     """A fresh cluster on a free port, stopped and deleted when the block exits."""
+    from astegni_db.disposable.reaper import reaper
+
     root = Path(tempfile.mkdtemp(prefix="astegni-db-", dir=cluster_tmp_parent()))
-    try:
-        cluster = LocalCluster(root, bindir)
-        password = secrets.token_urlsafe(18)
-        cluster.init(password, TEST_SETTINGS)
-        port = cluster.start_on_free_port()
+    with reaper(postmaster_pid_file=root / "data" / "postmaster.pid", paths=(root,)):
         try:
-            yield Server(url=superuser_url(password, port), backend=backend, resource=str(root))
+            cluster = LocalCluster(root, bindir)
+            password = secrets.token_urlsafe(18)
+            cluster.init(password, TEST_SETTINGS)
+            try:
+                port = cluster.start_on_free_port()
+                yield Server(url=superuser_url(password, port), backend=backend, resource=str(root))
+            finally:
+                # Nothing here is worth a clean shutdown checkpoint: it is deleted next.
+                cluster.stop(mode="immediate")
         finally:
-            # Nothing here is worth a clean shutdown checkpoint: it is deleted next.
-            cluster.stop(mode="immediate")
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(root, ignore_errors=True)
