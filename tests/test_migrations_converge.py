@@ -8,8 +8,9 @@ rows by tests/legacy_states.py) we run the real migrate and check:
     what may legitimately differ: column order (attnum: ADD COLUMN appends,
     and legacy tables may have dropped columns) and the *names* of
     constraints and indexes (a legacy script, not the baseline, may have
-    created and named them). pg_dump's text for the five new columns is
-    compared as well;
+    created and named them). pg_dump's text is compared too: word for word
+    for the five new columns, and for the whole of both tables up to those
+    names (and pg_dump's random per-run \\restrict key);
 (b) no row and no value is lost or changed, including legacy values outside
     the documented sets and legacy backfills;
 (c) a second migrate, and a re-run of the raw SQL (a crash after the DDL
