@@ -1,0 +1,138 @@
+"""Target 4: CLI start-up, and a no-op migrate against stock yoyo's no-op apply.
+
+Usage: python benchmarks/bench_startup.py [--runs 30]
+
+Every command runs as a fresh process (as a user or CI runs it), the commands
+of a group alternating run by run so noise from other work on the machine
+hits them alike; medians are reported, with `python -c pass` as the floor.
+The no-op pair runs against one database on the benchmark cluster with every
+migration applied: `astegni-db migrate` and `yoyo apply -b` both find nothing
+to do there. The import guard for --help is a test, not a timing:
+tests/test_startup_imports.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import common
+
+
+def alternate(
+    commands: dict[str, Sequence[str]], runs: int, cwd: Path, env: dict[str, str] | None = None
+) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for name, cmd in commands.items():  # warm the page cache and .pyc files once
+        common.check_ok(common.timed_run(cmd, cwd=cwd, env=env)[1], name)
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            ms, done = common.timed_run(cmd, cwd=cwd, env=env)
+            common.check_ok(done, name)
+            samples[name].append(ms)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    cli = str(common.ASTEGNI_DB)
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = Path(tmp)
+        startup = alternate(
+            {
+                "python -c pass": [sys.executable, "-c", "pass"],
+                "astegni-db --help": [cli, "--help"],
+                "astegni-db --version": [cli, "--version"],
+            },
+            args.runs,
+            cwd,
+        )
+        with common.bench_server() as server:
+            version = server.version()
+            with common.scratch_database(server, "bench_t4") as db:
+                url = server.url_for(db)
+                common.check_ok(
+                    common.timed_run(
+                        [
+                            cli,
+                            "migrate",
+                            "--database-url",
+                            url,
+                            "--migrations-dir",
+                            str(common.MIGRATIONS),
+                        ],
+                        cwd=cwd,
+                    )[1],
+                    "first migrate",
+                )
+                noop = alternate(
+                    {
+                        "astegni-db migrate (no-op)": [
+                            cli,
+                            "migrate",
+                            "--database-url",
+                            url,
+                            "--migrations-dir",
+                            str(common.MIGRATIONS),
+                        ],
+                        "yoyo apply -b (no-op)": [
+                            str(common.YOYO),
+                            "apply",
+                            "-b",
+                            "--no-config-file",
+                            "-d",
+                            server.yoyo_url(db),
+                            str(common.MIGRATIONS),
+                        ],
+                    },
+                    args.runs,
+                    cwd,
+                )
+    med: dict[str, Any] = {k: round(common.median(v), 1) for k, v in {**startup, **noop}.items()}
+    ratio = med["astegni-db migrate (no-op)"] / med["yoyo apply -b (no-op)"]
+    targets = {
+        "--help_median_ms<=150": {
+            "measured": med["astegni-db --help"],
+            "met": med["astegni-db --help"] <= 150,
+        },
+        "--version_median_ms<=150": {
+            "measured": med["astegni-db --version"],
+            "met": med["astegni-db --version"] <= 150,
+        },
+        "noop_migrate/yoyo_noop<=1.5": {"measured": round(ratio, 2), "met": ratio <= 1.5},
+    }
+    floor = med["python -c pass"]
+    common.print_table(
+        f"Target 4: start-up (medians of {args.runs} alternating runs, fresh process each)",
+        ["command", "median ms", "min ms", "max ms", "over bare python ms"],
+        [
+            [k, med[k], round(min(v), 1), round(max(v), 1), round(med[k] - floor, 1)]
+            for k, v in {**startup, **noop}.items()
+        ],
+    )
+    common.print_table(
+        "Target 4: verdicts",
+        ["target", "measured", "met"],
+        [[k, v["measured"], v["met"]] for k, v in targets.items()],
+    )
+    common.write_results(
+        "startup",
+        {
+            "machine": common.machine_info(),
+            "postgresql": version,
+            "params": vars(args),
+            "medians_ms": med,
+            "samples_ms": {k: [round(x, 1) for x in v] for k, v in {**startup, **noop}.items()},
+            "targets": targets,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
