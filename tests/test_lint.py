@@ -327,3 +327,9 @@ def test_psql_runner_accepts_a_timeout_set_first(tmp_path: Path) -> None:
     # Tables the file creates are empty: nothing to wait for.
     created = "CREATE TABLE n (id integer);\nALTER TABLE n ADD COLUMN a integer;\n"
     assert _rules(tmp_path, created, runner="psql") == []
+
+
+def test_every_rule_is_documented() -> None:
+    docs = (REPO / "docs" / "lint.md").read_text()
+    for rule in RULES:
+        assert f"| {rule.id} | {rule.name} |" in docs, rule.id
