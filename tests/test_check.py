@@ -311,3 +311,19 @@ def test_dump_loads_without_psql_too(
                 "AND attnum > 0 ORDER BY attnum"
             ).fetchall()
     assert [r[0] for r in rows] == ["id", "user_id", "bio"]
+
+
+def test_unreachable_url_server_is_exit_7_without_the_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from astegni_db.disposable.local import free_port
+
+    url = f"postgresql://postgres:s3cret-pw@127.0.0.1:{free_port()}/postgres"
+    monkeypatch.setenv("ASTEGNI_DB_TEST_URL", url)
+    report = run_check(MIGRATIONS_DIR, SPEC, QUERIES, backend="url")
+    start = report.phases[0]
+    assert start.status == "fail" and start.exit_code == ExitCode.UNREACHABLE
+    assert "cannot create the check database" in start.detail
+    assert "s3cret-pw" not in start.detail
+    assert [p.status for p in report.phases[1:]] == ["skip"] * 6
+    assert report.exit_code == ExitCode.UNREACHABLE

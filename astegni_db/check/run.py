@@ -22,7 +22,8 @@ from pathlib import Path
 from astegni_db import api
 from astegni_db.check.objects import ObjectDiff, Snapshot, diff, snapshot
 from astegni_db.check.report import CheckReport, PhaseResult
-from astegni_db.errors import AstegniError, ConfigError, ExitCode
+from astegni_db.disposable.server import Server
+from astegni_db.errors import AstegniError, ConfigError, ConnectionFailed, ExitCode
 from astegni_db.migrating.runner import Event
 from astegni_db.migrating.sources import load_migration_files
 
@@ -108,7 +109,7 @@ def run_check(
     Bad input (no migrations, unreadable spec, both a dump and a legacy state)
     raises ConfigError before anything starts.
     """
-    from astegni_db.disposable import start_server, temporary_database
+    from astegni_db.disposable import start_server
     from astegni_db.verify.queries import load_queries
     from astegni_db.verify.spec import load_spec
 
@@ -134,12 +135,34 @@ def run_check(
         with phases.run("start server") as result:
             server = stack.enter_context(start_server(backend))
             report.backend = server.backend
-            url = stack.enter_context(temporary_database(server, purpose="check"))
+            url = stack.enter_context(_new_database(server))
             result.detail = f"{server.backend} server, a new database"
         if from_dump is not None or legacy_state is not None:
             _load_fixture(phases, url, from_dump, legacy_state)
         _lifecycle(phases, url, migrations_dir, spec_path, queries_dir, strict, round_trip)
     return report
+
+
+@contextlib.contextmanager
+def _new_database(server: Server) -> Iterator[str]:
+    """A database of our own on ``server``; an unreachable server is a one-line error (7)."""
+    import psycopg
+
+    from astegni_db.disposable import temporary_database
+    from astegni_db.settings import redact_url
+
+    database = temporary_database(server, purpose="check")
+    try:
+        url = database.__enter__()
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConnectionFailed(
+            f"cannot create the check database on {redact_url(server.url)}: {first}"
+        ) from None
+    try:
+        yield url
+    finally:
+        database.__exit__(None, None, None)  # dropped whatever happened
 
 
 def _load_fixture(
