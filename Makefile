@@ -33,3 +33,8 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Issue 6's benchmarks, one after another (docs/performance.md); e.g. BENCH_ARGS=--quick
+.PHONY: bench
+bench: setup
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)

@@ -479,15 +479,23 @@ def latency_summary(txs: Sequence[Transaction]) -> dict[str, float]:
 def latency_series(
     txs: Sequence[Transaction], t0: float, bin_s: float = 0.25
 ) -> dict[str, list[float]]:
-    """Max latency and throughput per bin, by completion time relative to ``t0``."""
-    bins: dict[int, list[float]] = {}
+    """Per bin: the worst latency of any transaction in flight during it, and completions/s.
+
+    A transaction counts in every bin from its start to its end, so a stall
+    shows as a plateau over its whole length rather than one late spike.
+    """
+    worst: dict[int, float] = {}
+    done: dict[int, int] = {}
     for t in txs:
-        bins.setdefault(int((t.end - t0) / bin_s), []).append(t.latency_ms)
-    keys = range(min(bins), max(bins) + 1) if bins else range(0)
+        first, last = int((t.end - t.latency_ms / 1000 - t0) / bin_s), int((t.end - t0) / bin_s)
+        for k in range(first, last + 1):
+            worst[k] = max(worst.get(k, 0.0), t.latency_ms)
+        done[last] = done.get(last, 0) + 1
+    keys = range(min(worst), max(worst) + 1) if worst else range(0)
     return {
         "t_s": [round(k * bin_s, 3) for k in keys],
-        "max_ms": [round(max(bins.get(k, [0.0])), 2) for k in keys],
-        "tps": [round(len(bins.get(k, [])) / bin_s, 1) for k in keys],
+        "max_ms": [round(worst.get(k, 0.0), 2) for k in keys],
+        "tps": [round(done.get(k, 0) / bin_s, 1) for k in keys],
     }
 
 
