@@ -52,8 +52,10 @@ def cell(rules: list[str]) -> str:
 
 
 def main() -> None:
-    print("| case | astegni-db on bad | squawk on bad | astegni-db on good | squawk on good "
-          "| squawk timeout rules (bad/good) |")
+    print(
+        "| case | astegni-db on bad | squawk on bad | astegni-db on good | squawk on good "
+        "| squawk timeout rules (bad/good) |"
+    )
     print("|---|---|---|---|---|---|")
     for case in sorted(p for p in HERE.iterdir() if p.is_dir()):
         bad, good = case / "bad.sql", case / "good.sql"
@@ -68,12 +70,17 @@ def main() -> None:
     for migration in sorted((REPO / "migrations").glob("*.sql")):
         if migration.name.endswith(".rollback.sql"):
             continue
-        report = lint_paths([migration], spec_path=REPO / "checks" / "schema.toml",
-                            queries_dir=REPO / "checks" / "queries")
+        report = lint_paths(
+            [migration],
+            spec_path=REPO / "checks" / "schema.toml",
+            queries_dir=REPO / "checks" / "queries",
+        )
         rules = squawk_rules(migration)
         counts = {r: rules.count(r) for r in sorted(set(rules))}
-        print(f"\n{migration.name}: astegni-db {len(report.findings)} finding(s); squawk "
-              + (", ".join(f"{r} x{n}" for r, n in counts.items()) or "none"))
+        print(
+            f"\n{migration.name}: astegni-db {len(report.findings)} finding(s); squawk "
+            + (", ".join(f"{r} x{n}" for r, n in counts.items()) or "none")
+        )
 
 
 if __name__ == "__main__":
