@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import psycopg
+from pathlib import Path
 
-from astegni_db.disposable import Server
+import psycopg
+import pytest
+
+from astegni_db.disposable import DisposableDatabases, Server
 from astegni_db.disposable.server import dbname_of
 
 
@@ -58,3 +61,23 @@ def test_changes_in_one_clone_do_not_reach_the_next(migrated_db_url: str) -> Non
 
 def test_a_later_clone_does_not_see_the_earlier_table(migrated_db_url: str) -> None:
     assert "leak_probe" not in _user_tables(migrated_db_url)
+
+
+def test_a_broken_migration_fails_every_clone_request_without_retrying(
+    pg_server: Server, tmp_path: Path
+) -> None:
+    (tmp_path / "0001_broken.sql").write_text("CREATE TABLE broken (;\n")
+    databases = DisposableDatabases(pg_server)
+    before = _database_names(pg_server)
+    with pytest.raises(Exception) as first:
+        databases.template_for(tmp_path)
+    with pytest.raises(Exception) as second:
+        databases.template_for(tmp_path)
+    assert second.value is first.value  # the same failure, not a second migration run
+    assert _database_names(pg_server) == before  # the half-built template was dropped
+    databases.close()
+
+
+def _database_names(server: Server) -> set[str]:
+    with psycopg.connect(server.url) as conn:
+        return {r[0] for r in conn.execute("SELECT datname FROM pg_database").fetchall()}

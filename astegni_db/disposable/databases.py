@@ -79,15 +79,23 @@ class DisposableDatabases:
     def __init__(self, server: Server) -> None:
         self.server = server
         self._templates: dict[Path, str] = {}
+        # A migration that fails once fails for every test: report it, don't retry it per test.
+        self._failures: dict[Path, BaseException] = {}
 
     def template_for(self, migrations_dir: Path) -> str:
         """Name of a database with every migration in ``migrations_dir`` applied (built once)."""
         key = migrations_dir.resolve()
+        if key in self._failures:
+            raise self._failures[key]
         if key not in self._templates:
             name = unique_name("tmpl")
             create_database(self.server, name)
             try:
                 apply_migrations(self.server.url_for(name), key)
+            except Exception as exc:
+                self._failures[key] = exc
+                drop_database(self.server, name)
+                raise
             except BaseException:
                 drop_database(self.server, name)
                 raise
