@@ -61,11 +61,15 @@ def _noop(event: Event) -> None:
     return None
 
 
-def status(database: DatabaseTarget | str, migrations_dir: Path = DEFAULT_MIGRATIONS_DIR) -> Plan:
+def status(
+    database: DatabaseTarget | str,
+    migrations_dir: Path = DEFAULT_MIGRATIONS_DIR,
+    connect_timeout: int = db.DEFAULT_CONNECT_TIMEOUT,
+) -> Plan:
     """Applied, pending, modified, missing, renamed: needs only SELECT rights."""
     target = as_target(database)
     files = load_migration_files(migrations_dir)
-    with db.connect(target, purpose="status") as conn:
+    with db.connect(target, purpose="status", connect_timeout=connect_timeout) as conn:
         return build_plan(files, _read_applied(conn, target))
 
 
@@ -233,10 +237,12 @@ def repair(
 
 
 def pending_sql(
-    database: DatabaseTarget | str, migrations_dir: Path = DEFAULT_MIGRATIONS_DIR
+    database: DatabaseTarget | str,
+    migrations_dir: Path = DEFAULT_MIGRATIONS_DIR,
+    connect_timeout: int = db.DEFAULT_CONNECT_TIMEOUT,
 ) -> tuple[Plan, list[Entry]]:
     """For --dry-run: what would be applied, reading the database and changing nothing."""
-    plan = status(database, migrations_dir)
+    plan = status(database, migrations_dir, connect_timeout)
     return plan, plan.pending
 
 

@@ -42,9 +42,13 @@ def connect(
             f"invalid database URL from {target.source}: {target.scrub(_first_line(exc))}"
         ) from None
     except psycopg.OperationalError as exc:
+        reason = target.scrub(_connection_reason(exc)).removeprefix("connection is bad: ")
+        # libpq checks option values (sslmode=sometimes, port=x) before any
+        # network traffic and says "invalid ...": the URL is wrong, not the server.
+        if reason.startswith("invalid "):
+            raise ConfigError(f"invalid database URL from {target.source}: {reason}") from None
         raise ConnectionFailed(
-            f"cannot connect to {target.redacted} ({target.source}): "
-            f"{target.scrub(_connection_reason(exc))}"
+            f"cannot connect to {target.redacted} ({target.source}): {reason}"
         ) from None
 
 
