@@ -30,6 +30,7 @@ lint: setup
 	$(BIN)/ruff check astegni_db tests benchmarks
 	$(BIN)/ruff format --check astegni_db tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/astegni-db lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -526,7 +526,7 @@ def verify(
     Examples:
       astegni-db verify
       astegni-db verify --format junit -o verify.xml   # for CI test reports
-      astegni-db verify --format json | jq '.checks[] | select(.status=="fail")'
+      astegni-db verify --format json | jq '.checks[] | select(.status=="error")'
     """
     from astegni_db.verify.command import run_verify
 
@@ -539,6 +539,7 @@ def verify(
         strict=strict,
         fmt=fmt,
         output=output,
+        connect_timeout=connect_timeout,
     )
     if code:
         sys.exit(code)
@@ -558,7 +559,9 @@ def inspect(
     """
     from astegni_db.verify.command import run_inspect
 
-    run_inspect(_target(database_url), spec_path=spec_path, output=output)
+    run_inspect(
+        _target(database_url), spec_path=spec_path, output=output, connect_timeout=connect_timeout
+    )
 
 
 @cli.command()

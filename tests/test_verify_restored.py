@@ -1,0 +1,44 @@
+"""A database restored from `pg_dump --schema-only` verifies like the original.
+
+PostgreSQL prints the restored tutor_teaching_schedules CHECKs with their
+string casts arranged differently; production databases restored from
+backups must not fail verify for that.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from astegni_db.check.fixtures import load_dump
+from astegni_db.disposable.local import find_bindir
+from astegni_db.verify import verify
+from tests.cli_runner import REPO
+
+
+def test_schema_restored_from_a_dump_verifies_clean(
+    migrated_db_url: str, empty_db_url: str, tmp_path: Path
+) -> None:
+    bindir = find_bindir()
+    if bindir is None or not (bindir / "pg_dump").is_file():
+        pytest.skip("no pg_dump next to the local PostgreSQL binaries")
+    dump = tmp_path / "schema.sql"
+    subprocess.run(
+        [str(bindir / "pg_dump"), "--schema-only", "--no-owner", "-f", str(dump), migrated_db_url],
+        check=True,
+        capture_output=True,
+    )
+    load_dump(empty_db_url, dump)
+    with psycopg.connect(empty_db_url) as conn:
+        restored = conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'tutor_teaching_schedules'::regclass AND contype = 'c' "
+            "ORDER BY conname"
+        ).fetchall()
+    assert restored, "the restored table has its CHECKs"
+    report = verify(empty_db_url, REPO / "checks/schema.toml", REPO / "checks/queries")
+    failing = [c.message for c in report.checks if c.status == "error"]
+    assert failing == [] and report.exit_code == 0
