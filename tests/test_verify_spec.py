@@ -199,3 +199,22 @@ def test_queries_directory_must_exist_and_hold_sql(tmp_path: Path) -> None:
         load_queries(tmp_path / "nope")
     with pytest.raises(ConfigError, match="no .sql files"):
         load_queries(tmp_path)
+
+
+def test_check_meaning_ignores_how_postgres_printed_string_casts() -> None:
+    from astegni_db.verify.spec import check_meaning
+
+    original = (
+        "(status)::text = ANY ((ARRAY['active'::character varying, "
+        "'draft'::character varying])::text[])"
+    )
+    after_pg_dump_restore = (
+        "(status)::text = ANY (ARRAY[('active'::character varying)::text, "
+        "('draft'::character varying)::text])"
+    )
+    assert check_meaning(original) == check_meaning(after_pg_dump_restore)
+    assert check_meaning(original) != check_meaning(original.replace("'draft'", "'drafts'"))
+    # Grouping parentheses still count: (a AND b) OR c is not a AND (b OR c).
+    assert check_meaning("(a AND b) OR c") != check_meaning("a AND (b OR c)")
+    # A function call keeps its parentheses.
+    assert check_meaning("length(name) > 2") == "length(name) > 2"

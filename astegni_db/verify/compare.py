@@ -16,6 +16,7 @@ from astegni_db.verify.spec import (
     IndexSpec,
     Spec,
     TableSpec,
+    check_meaning,
     normalise_check,
 )
 
@@ -200,10 +201,15 @@ def _not_validated(table: str, obj: str, kind: str) -> Finding:
 
 def compare_checks(table: TableSpec, live: LiveTable) -> list[Finding]:
     findings = []
-    live_by_meaning = {normalise_check(check.definition): check for check in live.checks}
+    live_by_meaning = {
+        check_meaning(normalise_check(check.definition)): (normalise_check(check.definition), check)
+        for check in live.checks
+    }
+    expected_meanings = {check_meaning(expression) for expression in table.checks}
     for expression in sorted(table.checks):
         obj = f"{table.name} CHECK ({expression})"
-        found = live_by_meaning.get(expression)
+        match = live_by_meaning.get(check_meaning(expression))
+        found = match[1] if match else None
         findings.append(
             Finding.check(
                 table.name,
@@ -216,8 +222,8 @@ def compare_checks(table: TableSpec, live: LiveTable) -> list[Finding]:
         if found is not None and not found.validated:
             findings.append(_not_validated(table.name, obj, "check"))
     if not table.partial:
-        for expression, check in sorted(live_by_meaning.items()):
-            if expression not in table.checks:
+        for meaning, (expression, check) in sorted(live_by_meaning.items()):
+            if meaning not in expected_meanings:
                 obj = f"{table.name} CHECK ({expression})"
                 findings.append(
                     Finding.check(

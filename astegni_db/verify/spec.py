@@ -102,6 +102,27 @@ def normalise_check(definition: str) -> str:
     return text
 
 
+# Casts between the string types, which PostgreSQL prints differently for the
+# same CHECK depending on how it was created: a table restored from pg_dump
+# reads ARRAY[('a'::character varying)::text, ...] where the original read
+# (ARRAY['a'::character varying, ...])::text[].
+_STRING_CAST = re.compile(r"::(?:character varying|varchar|text|bpchar)(?:\(\d+\))?(?:\[\])?")
+# Parentheses around a single operand (a name, a literal, an ARRAY[...] of them),
+# never those of a function call: removing them cannot change what is computed.
+_PARENTHESISED_OPERAND = re.compile(r"(?<![\w\]])\(((?:[\w.\[\]\"]|'[^']*'|,)+)\)")
+
+
+def check_meaning(expression: str) -> str:
+    """What a normalised CHECK tests, with printing artefacts removed: for matching only."""
+    text = _STRING_CAST.sub("", expression)
+    text = re.sub(r"\s*,\s*", ",", text)
+    while True:
+        stripped = _PARENTHESISED_OPERAND.sub(r"\1", text)
+        if stripped == text:
+            return " ".join(text.split())
+        text = stripped
+
+
 def _wrapped_in_parentheses(text: str) -> bool:
     if not (text.startswith("(") and text.endswith(")")):
         return False
