@@ -176,6 +176,14 @@ def cli(ctx: click.Context, no_color: bool) -> None:
 @format_option("text", "json")
 @click.option("--dry-run", is_flag=True, help="Print the SQL that would run; change nothing.")
 @click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("checks/schema.toml"),
+    show_default=True,
+    help="Spec whose documented value sets are checked after migrating (skipped if absent).",
+)
+@click.option(
     "--accept-changes",
     is_flag=True,
     help="Record edited, renamed or deleted applied migrations as they are now, then migrate.",
@@ -194,6 +202,7 @@ def migrate(
     ddl_retries: int,
     fmt: str,
     dry_run: bool,
+    spec_path: Path,
     accept_changes: bool,
     allow_out_of_order: bool,
 ) -> None:
@@ -229,6 +238,7 @@ def migrate(
         target, migrations_dir, options, on_event=_progress if fmt == "text" else api._noop
     )
     notices = [f"{r.migration_id}: {n}" for r in result.applied for n in r.notices]
+    data = _data_warnings(target, spec_path, connect_timeout)
     if fmt == "json":
         ui.json(
             {
@@ -247,6 +257,7 @@ def migrate(
                 "adopted": result.adopted,
                 "repaired": result.repaired,
                 "notices": notices,
+                "data_warnings": data,
                 "duration_ms": round(result.duration_ms, 1),
             }
         )
@@ -255,6 +266,8 @@ def migrate(
         ui.say(f"  {line}")
     for n in notices:
         ui.say(f"  {n}", style="yellow")
+    for w in data:
+        ui.say(f"  data warning: {w} (kept as is; see `astegni-db verify`)", style="yellow")
     if result.applied:
         ui.out(
             f"Applied {len(result.applied)} migration(s) to {target.dbname} "
@@ -263,6 +276,15 @@ def migrate(
         )
     else:
         ui.out(f"Nothing to apply: {target.dbname} is up to date.", style="green")
+
+
+def _data_warnings(target: DatabaseTarget, spec_path: Path, connect_timeout: int) -> list[str]:
+    """Legacy values outside the documented sets, when a spec is at hand."""
+    if not spec_path.is_file():
+        return []
+    from astegni_db.verify import data_warnings
+
+    return data_warnings(target, spec_path, connect_timeout=connect_timeout)
 
 
 def _dry_run(target: DatabaseTarget, migrations_dir: Path) -> None:

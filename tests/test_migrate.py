@@ -427,3 +427,23 @@ def test_wrong_password_and_missing_database(empty_db_url: str) -> None:
     assert res.code == 7
     assert json.loads(res.stdout)["error"]["exit_code"] == 7
     assert 'database "no_such_database" does not exist' in res.stderr
+
+
+def test_legacy_spellings_are_kept_and_reported(empty_db_url: str) -> None:
+    from tests.legacy_states import build_state_4
+
+    build_state_4(empty_db_url)
+    before = scalar(
+        empty_db_url,
+        "SELECT count(*) FROM tutoring_sessions WHERE session_frequency IN ('Weekly', 'One-time')",
+    )
+    assert isinstance(before, int) and before > 0
+    res = run_cli("migrate", "--format", "json", "--database-url", empty_db_url)
+    assert res.code == 0, res.output
+    warnings = json.loads(res.stdout)["data_warnings"]
+    assert any("session_frequency" in w and "'Weekly'" in w for w in warnings), warnings
+    after = scalar(
+        empty_db_url,
+        "SELECT count(*) FROM tutoring_sessions WHERE session_frequency IN ('Weekly', 'One-time')",
+    )
+    assert after == before  # reported, never rewritten

@@ -26,7 +26,7 @@ from astegni_db.verify.queries import check_queries, load_queries
 from astegni_db.verify.report import Report, render
 from astegni_db.verify.spec import load_spec
 
-__all__ = ["Report", "inspect", "render", "verify"]
+__all__ = ["Report", "data_warnings", "inspect", "render", "verify"]
 
 
 def verify(
@@ -46,6 +46,26 @@ def verify(
         findings += check_allowed_values(conn, spec.allowed_values, catalog)
         findings += check_queries(conn, queries)
     return Report(checks=findings, strict=strict)
+
+
+def data_warnings(
+    database_url: DatabaseTarget | str,
+    spec_path: Path,
+    *,
+    connect_timeout: int = db.DEFAULT_CONNECT_TIMEOUT,
+) -> list[str]:
+    """Rows outside the spec's documented value sets, for migrate to report.
+
+    The migrations keep such rows ('Weekly', 'missed') as they are; saying so
+    after every migrate is what keeps that from being a silent choice.
+    """
+    spec = load_spec(spec_path)
+    if not spec.allowed_values:
+        return []
+    with _read_only_connection(_target(database_url), "data check", connect_timeout) as conn:
+        catalog = read_catalog(conn, list(spec.tables))
+        findings = check_allowed_values(conn, spec.allowed_values, catalog)
+    return [f.message for f in findings if f.status == "warning"]
 
 
 def inspect(
