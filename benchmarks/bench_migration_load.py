@@ -70,7 +70,12 @@ def one_run(
         waits = common.lock_waits_ms(lines, db)
     txs = common.read_pgbench_logs(prefix)
     summary = common.latency_summary(txs)
+    worst = max(txs, key=lambda t: t.latency_ms)
     if window.get("start_epoch"):
+        # Queries in flight while the ALTER queued for or held its lock.
+        window["concurrent_max_ms"] = round(
+            common.overlap_max_ms(txs, window["start_epoch"], window["end_epoch"]), 2
+        )
         window["start_s"] = round(window.pop("start_epoch") - t0, 3)
         window["end_s"] = round(window.pop("end_epoch") - t0, 3)
     result = {
@@ -81,6 +86,9 @@ def one_run(
         "lock_waits_over_50ms": len(waits),
         "max_lock_wait_ms": max(waits, default=0.0),
         "exclusive": window,
+        # When the run's worst transaction ended: tells a lock stall (at the
+        # migration) from machine noise (anywhere).
+        "max_at_s": round(worst.end - t0, 2),
         "migration": {
             k: (round(v - t0, 3) if k.endswith("_epoch") else v) for k, v in migration.items()
         },
@@ -153,6 +161,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     safe_windows = [r["exclusive"]["window_ms"] for r in safe]
     worst_window = max((w for w in safe_windows if w is not None), default=None)
     max_increase = med["safe"]["max_ms"] - med["baseline"]["max_ms"]
+    worst_pair = max(r["max_ms"] for r in safe) - max(r["max_ms"] for r in base)
+    concurrent = [r["exclusive"].get("concurrent_max_ms") for r in safe]
     p99_delta = med["safe"]["p99_ms"] - med["baseline"]["p99_ms"]
     targets = {
         "exclusive_lock_ms<=50": {
@@ -165,6 +175,11 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "max_latency_increase_ms<=100": {
             "measured": round(max_increase, 1),
+            "definition": "median over runs of each run's max, safe minus baseline",
+            "worst_run_minus_worst_baseline_ms": round(worst_pair, 1),
+            "worst_latency_concurrent_with_lock_ms": max(
+                (c for c in concurrent if c), default=None
+            ),
             "met": max_increase <= 100,
         },
         "p99_within_noise": {
@@ -206,7 +221,9 @@ def main() -> None:
                 r["p50_ms"],
                 r["p99_ms"],
                 r["max_ms"],
+                r["max_at_s"],
                 r["exclusive"].get("window_ms"),
+                r["exclusive"].get("concurrent_max_ms"),
                 m.get("engine_transaction_ms"),
                 m.get("wall_ms"),
                 r["relfilenode_unchanged"],
@@ -223,7 +240,9 @@ def main() -> None:
             "p50 ms",
             "p99 ms",
             "max ms",
+            "max at s",
             "excl. window ms",
+            "max during window ms",
             "engine tx ms",
             "migration wall ms",
             "same relfilenode",

@@ -47,6 +47,10 @@ def main() -> None:
         startup = alternate(
             {
                 "python -c pass": [sys.executable, "-c", "pass"],
+                # Reference floors: what importing the CLI framework and the
+                # driver costs on this machine, whatever astegni-db does.
+                "python -c 'import click'": [sys.executable, "-c", "import click"],
+                "python -c 'import psycopg'": [sys.executable, "-c", "import psycopg"],
                 "astegni-db --help": [cli, "--help"],
                 "astegni-db --version": [cli, "--version"],
             },

@@ -18,6 +18,7 @@ issue's targets ask for, on the benchmark cluster:
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,9 @@ def main() -> None:
         samples: dict[str, dict[str, list[float]]] = {
             label: {"db": [], "cli": []} for label in urls
         }
+        # The floor any Python verify over psycopg pays: interpreter, click, psycopg imports.
+        floor_cmd = [sys.executable, "-c", "import click, psycopg"]
+        floor: list[float] = []
         cmd_base = [
             str(common.ASTEGNI_DB),
             "verify",
@@ -99,6 +103,7 @@ def main() -> None:
                     common.timed_run([*cmd_base, "--database-url", url], cwd=Path(cwd))[1], "verify"
                 )
             for _ in range(args.runs):
+                floor.append(common.timed_run(floor_cmd, cwd=Path(cwd))[0])
                 for label, url in urls.items():
                     ms, done = common.timed_run([*cmd_base, "--database-url", url], cwd=Path(cwd))
                     common.check_ok(done, "astegni-db verify")
@@ -113,6 +118,7 @@ def main() -> None:
                 "verify_cli_ms_min": round(min(samples[label]["cli"]), 1),
                 "verify_cli_ms_max": round(max(samples[label]["cli"]), 1),
             }
+    floor_ms = round(common.median(floor), 1)
     none, many = results.values()
     ratio = many["catalog_db_ms_median"] / none["catalog_db_ms_median"]
     trips = max(r["catalog_round_trips"] for r in results.values())
@@ -144,6 +150,7 @@ def main() -> None:
             for label, r in results.items()
         ],
     )
+    print(f"floor: python -c 'import click, psycopg' median {floor_ms} ms (same runs)")
     common.print_table(
         "Target 3: verdicts",
         ["target", "measured", "met"],
@@ -156,6 +163,7 @@ def main() -> None:
             "postgresql": version,
             "params": vars(args),
             "results": results,
+            "import_floor_ms": floor_ms,
             "targets": targets,
         },
     )

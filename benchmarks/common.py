@@ -476,6 +476,14 @@ def latency_summary(txs: Sequence[Transaction]) -> dict[str, float]:
     }
 
 
+def overlap_max_ms(txs: Sequence[Transaction], start: float, end: float) -> float:
+    """The worst latency among transactions in flight at any moment of [start, end] (epochs)."""
+    return max(
+        (t.latency_ms for t in txs if t.end >= start and t.end - t.latency_ms / 1000 <= end),
+        default=0.0,
+    )
+
+
 def latency_series(
     txs: Sequence[Transaction], t0: float, bin_s: float = 0.25
 ) -> dict[str, list[float]]:
@@ -553,7 +561,7 @@ def machine_info() -> dict[str, Any]:
         "nproc": os.cpu_count(),
         "memory_gib": mem_gib,
         "cpu": model,
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "loadavg_1_5_15_min_at_end": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "os": platform.platform(),
     }
