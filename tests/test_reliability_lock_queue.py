@@ -19,19 +19,23 @@ import json
 import random
 import re
 import statistics
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
 from astegni_db import api
+from astegni_db.disposable import Server, create_database, drop_database, temporary_database
+from astegni_db.disposable.databases import unique_name
 from tests import legacy_states
-from tests.cli_runner import copy_migrations
+from tests.cli_runner import MIGRATIONS_DIR, copy_migrations
 from tests.reliability_helpers import (
     NEW_COLUMNS,
     add_bulk_sessions,
@@ -46,7 +50,7 @@ from tests.reliability_helpers import (
 pytestmark = pytest.mark.slow
 
 DDL_LOCK_TIMEOUT_MS = 200
-BLOCKER_S = 3.0
+BLOCKER_S = 2.0
 
 
 @dataclass
@@ -112,15 +116,29 @@ class Traffic:
         )
 
 
+@pytest.fixture(scope="module")
+def busy_template(pg_server: Server) -> Iterator[str]:
+    """A legacy database (state 1, 50k sessions, an app index) with 0001 applied."""
+    name = unique_name("busy_tmpl")
+    create_database(pg_server, name)
+    url = pg_server.url_for(name)
+    try:
+        legacy_states.build_state_1(url)
+        add_bulk_sessions(url, 50_000)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE INDEX ON tutoring_sessions (tutor_id)")
+        with tempfile.TemporaryDirectory() as tmp:
+            api.migrate(url, copy_migrations(Path(tmp), upto="0001_baseline"))
+        yield name
+    finally:
+        drop_database(pg_server, name)
+
+
 @pytest.fixture
-def busy_db(empty_db_url: str, tmp_path: Any) -> Iterator[tuple[str, Any]]:
-    """A legacy database (state 1, 50k sessions) with 0001 applied; yields the full migrations."""
-    legacy_states.build_state_1(empty_db_url)
-    add_bulk_sessions(empty_db_url, 50_000)
-    with psycopg.connect(empty_db_url, autocommit=True) as conn:
-        conn.execute("CREATE INDEX ON tutoring_sessions (tutor_id)")  # as a busy app would have
-    api.migrate(empty_db_url, copy_migrations(tmp_path / "upto1", upto="0001_baseline"))
-    yield empty_db_url, copy_migrations(tmp_path / "all")
+def busy_db(pg_server: Server, busy_template: str) -> Iterator[tuple[str, Path]]:
+    """A clone of the busy template, and the full migrations (0002 pending)."""
+    with temporary_database(pg_server, template=busy_template, purpose="busy") as url:
+        yield url, MIGRATIONS_DIR
 
 
 @contextmanager
@@ -142,7 +160,7 @@ RETRY_LINE = re.compile(r"attempt (\d+): lock not granted within \d+ ms; retryin
 
 @pytest.mark.parametrize("kind", ["report", "writer"])
 def test_migrate_waits_out_a_long_transaction_without_stalling_traffic(
-    busy_db: tuple[str, Any], kind: str, record_property: Any
+    busy_db: tuple[str, Path], kind: str, record_property: Any
 ) -> None:
     url, migrations = busy_db
     traffic = Traffic(url)
@@ -178,7 +196,7 @@ def test_migrate_waits_out_a_long_transaction_without_stalling_traffic(
 
 
 def test_migrate_gives_up_naming_the_blocker_and_traffic_never_stalls(
-    busy_db: tuple[str, Any], record_property: Any
+    busy_db: tuple[str, Path], record_property: Any
 ) -> None:
     url, migrations = busy_db
     traffic = Traffic(url)
@@ -216,7 +234,7 @@ def test_migrate_gives_up_naming_the_blocker_and_traffic_never_stalls(
 
 
 def test_control_without_a_short_lock_timeout_the_queue_stalls(
-    busy_db: tuple[str, Any], record_property: Any
+    busy_db: tuple[str, Path], record_property: Any
 ) -> None:
     """What the bound above protects against, measured the same way: one attempt
     allowed to wait 60 s queues every reader and writer behind it."""
