@@ -112,9 +112,21 @@ def translate(exc: BaseException, target: DatabaseTarget, doing: str) -> Astegni
             f"permission denied while {doing}: {target.scrub(describe_db_error(exc))}",
             hint="the role needs CREATE on the schema and ownership of the tables it alters",
         )
-    if isinstance(exc, psycopg.OperationalError) and getattr(exc, "sqlstate", None) is None:
+    sqlstate = getattr(exc, "sqlstate", None)
+    # No SQLSTATE: the link broke. 57P0x: the server ended the session (shutdown,
+    # crash, pg_terminate_backend). Either way the server is gone, not the SQL wrong.
+    if isinstance(exc, psycopg.OperationalError) and (
+        sqlstate is None or str(sqlstate).startswith("57P")
+    ):
+        # A cleanup step (a rollback) on the dead connection raises "the connection
+        # is closed" over the error that said why; report that one.
+        cause: BaseException = exc
+        while isinstance(cause.__context__, psycopg.OperationalError):
+            cause = cause.__context__
         return ConnectionFailed(
             f"lost the connection to {target.redacted} while {doing}: "
-            f"{target.scrub(_first_line(exc))}"
+            f"{target.scrub(_first_line(cause))}",
+            hint="an interrupted migration is rolled back with its bookkeeping; "
+            "`astegni-db status` shows what was applied, and migrate again finishes the rest",
         )
     return MigrationFailed(f"{doing} failed: {target.scrub(describe_db_error(exc))}")
