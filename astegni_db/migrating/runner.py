@@ -138,29 +138,44 @@ class _BlockerWatcher:
         self.blockers: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._conn: psycopg.Connection | None = None
 
     def __enter__(self) -> _BlockerWatcher:
+        # Connected before the attempt starts: connecting inside the thread took
+        # longer than a short lock_timeout on a busy machine, and the attempt was
+        # over before the first look (test_ddl_gives_up_on_a_long_transaction_...).
+        try:
+            self._conn = db.connect(self.target, purpose="lock watcher", connect_timeout=5)
+        except AstegniError:
+            return self
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
 
     def _run(self) -> None:
+        import psycopg
+
+        assert self._conn is not None
+        query = sqlfiles.load("blocking_sessions")
         try:
-            conn = db.connect(self.target, purpose="lock watcher", connect_timeout=5)
-        except AstegniError:
-            return
-        with conn:
-            query = sqlfiles.load("blocking_sessions")
-            while not self._stop.wait(self.interval_s):
-                rows = conn.execute(query, {"pid": self.pid}).fetchall()
+            while True:
+                rows = self._conn.execute(query, {"pid": self.pid}).fetchall()
                 if rows:
                     self.blockers = [
                         f"pid {pid} ({app}, user {user}, {state} for {secs}s: {q or '-'})"
                         for pid, app, user, state, secs, q in rows
                     ]
+                if self._stop.wait(self.interval_s):
+                    return
+        except psycopg.Error:
+            return  # the watcher only explains; losing it must not print a traceback
 
 
 @contextlib.contextmanager
