@@ -77,6 +77,8 @@ def main() -> None:
                 )
                 noop = alternate(
                     {
+                        # As run from the project directory: with the spec,
+                        # migrate also checks the documented value sets.
                         "astegni-db migrate (no-op)": [
                             cli,
                             "migrate",
@@ -84,6 +86,18 @@ def main() -> None:
                             url,
                             "--migrations-dir",
                             str(common.MIGRATIONS),
+                            "--spec",
+                            str(common.REPO / "checks" / "schema.toml"),
+                        ],
+                        "astegni-db migrate (no-op, no spec)": [
+                            cli,
+                            "migrate",
+                            "--database-url",
+                            url,
+                            "--migrations-dir",
+                            str(common.MIGRATIONS),
+                            "--spec",
+                            "no-such-spec.toml",
                         ],
                         "yoyo apply -b (no-op)": [
                             str(common.YOYO),

@@ -55,7 +55,20 @@ def draw(
         bottom.step(s["t_s"], s["tps"], where="post", color=COLORS[kind], lw=1.0)
     for kind, (start, end) in marks.items():
         for ax in (top, bottom):
-            ax.axvspan(start, max(end, start + 0.05), color=COLORS[kind], alpha=0.15, lw=0)
+            ax.axvspan(start, end, color=COLORS[kind], alpha=0.15, lw=0)
+            if end - start < 0.5:  # too short to see as a band: a line and its length
+                ax.axvline(start, color=COLORS[kind], ls="--", lw=1)
+        if end - start < 0.5:
+            top.annotate(
+                f"lock window {1000 * (end - start):.0f} ms",
+                xy=(start, 0.97),
+                xycoords=("data", "axes fraction"),
+                xytext=(4, -4),
+                textcoords="offset points",
+                va="top",
+                fontsize=8,
+                color=COLORS[kind],
+            )
     top.set_yscale("log")
     top.set_ylabel("worst latency per 250 ms (ms, log)")
     top.set_title(title, fontsize=11)
