@@ -69,4 +69,5 @@ def test_the_guard_sees_heavy_imports_when_a_command_needs_them() -> None:
         "status", "--database-url", "postgresql://u@127.0.0.1:1/x", "--connect-timeout", "1"
     )
     assert result["code"] != 0
-    assert "psycopg" in result["heavy"]
+    heavy = result["heavy"]
+    assert isinstance(heavy, list) and "psycopg" in heavy
