@@ -67,6 +67,11 @@ def add_bulk_sessions(url: str, count: int) -> None:
         conn.execute("ANALYZE tutoring_sessions")
 
 
+def figure(name: str, value: object) -> None:
+    """A measured figure for docs/reliability.md: shown by ``pytest -s`` or ``-rA``."""
+    print(f"FIGURE {name}: {value}")
+
+
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "NO_COLOR"}}
     env["CI"] = "true"

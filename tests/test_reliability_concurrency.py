@@ -33,6 +33,7 @@ from tests.reliability_helpers import (
     checksummed_ids,
     cli_env,
     columns,
+    figure,
     wait_for,
 )
 
@@ -191,9 +192,7 @@ def test_migrate_racing_verify_and_status(empty_db_url: str, tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-def test_verify_and_status_in_a_loop_while_migrate_runs(
-    empty_db_url: str, record_property: Any
-) -> None:
+def test_verify_and_status_in_a_loop_while_migrate_runs(empty_db_url: str) -> None:
     """Tight in-process loops of verify and status against a live migrate: every
     answer is either 'before' or 'after', never an error or a half state."""
     legacy_states.build_state_1(empty_db_url)
@@ -247,8 +246,8 @@ def test_verify_and_status_in_a_loop_while_migrate_runs(
     assert set(verify_codes) <= {0, 6} and verify_codes[-1] == 0
     assert before_cols != columns(empty_db_url, "tutoring_sessions")
     assert checksummed_ids(empty_db_url) == list(MIGRATION_IDS)
-    record_property("status_calls", status_calls[0])
-    record_property("verify_calls", len(verify_codes))
+    figure("status_calls", status_calls[0])
+    figure("verify_calls", len(verify_codes))
     print(
         f"racing: {status_calls[0]} status and {len(verify_codes)} verify calls,"
         f" states seen {sorted(seen_states)}"

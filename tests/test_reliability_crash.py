@@ -47,6 +47,7 @@ from tests.reliability_helpers import (
     astegni_backends,
     backend_alive,
     columns,
+    figure,
     fingerprint,
     finish,
     kill,
@@ -209,7 +210,7 @@ def paused_migrate(url: str, point: str, stack: ExitStack, tmp: Path) -> tuple[A
 
 @pytest.mark.parametrize("point", list(PAUSE_POINTS))
 def test_sigkill_at_each_point_recovers_with_no_loss(
-    legacy_db: str, point: str, tmp_path: Path, record_property: Any
+    legacy_db: str, point: str, tmp_path: Path
 ) -> None:
     before = fingerprint(legacy_db)
     before_columns = columns(legacy_db, "tutoring_sessions")
@@ -218,15 +219,13 @@ def test_sigkill_at_each_point_recovers_with_no_loss(
         kill(proc)
         # The blocker is still held: the dead run's session must end anyway.
         lingered = assert_no_stale_session(legacy_db, pid)
-        record_property("dead_session_lingered_s", round(lingered, 2))
+        figure("dead_session_lingered_s", round(lingered, 2))
     assert_status_explains_schema(legacy_db, before_columns)
     recover(legacy_db, before)
     assert_fully_migrated(legacy_db)
 
 
-def test_backend_terminated_mid_migration(
-    legacy_db: str, tmp_path: Path, record_property: Any
-) -> None:
+def test_backend_terminated_mid_migration(legacy_db: str, tmp_path: Path) -> None:
     point = "0002_ddl_queued"
     before = fingerprint(legacy_db)
     before_columns = columns(legacy_db, "tutoring_sessions")
@@ -241,7 +240,7 @@ def test_backend_terminated_mid_migration(
     assert "0002_tutoring_sessions_schedule_fields" in res.stderr
     error_line = next(line for line in res.stderr.splitlines() if line.startswith("error: "))
     assert len(error_line) < 400  # one line, not a dump
-    record_property("message", error_line)
+    figure("message", error_line)
     assert_status_explains_schema(legacy_db, before_columns)
     recover(legacy_db, before)
     assert_fully_migrated(legacy_db)
@@ -366,9 +365,7 @@ def test_killed_after_ddl_in_a_long_statement(legacy_db: str, tmp_path: Path) ->
     assert "crash_probe" in columns(legacy_db, "tutoring_sessions")
 
 
-def test_sigkill_at_random_moments(
-    pg_server: Server, legacy_template: str, record_property: Any
-) -> None:
+def test_sigkill_at_random_moments(pg_server: Server, legacy_template: str) -> None:
     """Kills anywhere between the first query and the end (lock, upgrade, each migration)."""
     rng = random.Random(20261125)
     runs = 4
@@ -402,7 +399,7 @@ def test_sigkill_at_random_moments(
             outcomes[key] = outcomes.get(key, 0) + 1
             recover(url, before)
             assert_fully_migrated(url)
-    record_property("random_kill_outcomes", json.dumps(outcomes, sort_keys=True))
+    figure("random_kill_outcomes", json.dumps(outcomes, sort_keys=True))
     print(f"random kills: {runs} runs over a {db_phase_s:.2f}s database phase: {outcomes}")
 
 
@@ -433,7 +430,7 @@ def restart(cluster: Any, server: Server) -> None:
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_server_stops_mid_migration(
-    own_cluster: tuple[Server, Any, str], mode: str, tmp_path: Path, record_property: Any
+    own_cluster: tuple[Server, Any, str], mode: str, tmp_path: Path
 ) -> None:
     server, cluster, template = own_cluster
     restart(cluster, server)
@@ -450,7 +447,7 @@ def test_server_stops_mid_migration(
                 stack.close()  # the blocker's connection died with the server
         assert_clean_failure(res, (7,))
         assert "lost the connection" in res.stderr
-        record_property("message", res.stderr.strip().splitlines()[-1])
+        figure("message", next(ln for ln in res.stderr.splitlines() if ln.startswith("error: ")))
         # With the server down, a new run says so, within its connect timeout.
         started = time.monotonic()
         down = run_cli("status", "--connect-timeout", "2", "--database-url", url, timeout=20)

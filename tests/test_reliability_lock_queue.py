@@ -42,6 +42,7 @@ from tests.reliability_helpers import (
     applied_ids,
     assert_clean_failure,
     columns,
+    figure,
     finish,
     start_cli,
     wait_for,
@@ -160,7 +161,7 @@ RETRY_LINE = re.compile(r"attempt (\d+): lock not granted within \d+ ms; retryin
 
 @pytest.mark.parametrize("kind", ["report", "writer"])
 def test_migrate_waits_out_a_long_transaction_without_stalling_traffic(
-    busy_db: tuple[str, Path], kind: str, record_property: Any
+    busy_db: tuple[str, Path], kind: str
 ) -> None:
     url, migrations = busy_db
     traffic = Traffic(url)
@@ -188,15 +189,15 @@ def test_migrate_waits_out_a_long_transaction_without_stalling_traffic(
     assert "applied in" in res.stderr and ", attempt " in res.stderr
 
     summary = traffic.summary()
-    record_property("latency", summary)
-    record_property("retry_delays_s", delays)
+    figure("latency", summary)
+    figure("retry_delays_s", delays)
     print(f"lock queue ({kind} blocker {BLOCKER_S}s, lock_timeout {DDL_LOCK_TIMEOUT_MS} ms): "
           f"{summary}; retries {delays}")  # fmt: skip
     assert traffic.worst < DDL_LOCK_TIMEOUT_MS / 1000 + 1.0, summary
 
 
 def test_migrate_gives_up_naming_the_blocker_and_traffic_never_stalls(
-    busy_db: tuple[str, Path], record_property: Any
+    busy_db: tuple[str, Path],
 ) -> None:
     url, migrations = busy_db
     traffic = Traffic(url)
@@ -228,14 +229,12 @@ def test_migrate_gives_up_naming_the_blocker_and_traffic_never_stalls(
     assert not set(NEW_COLUMNS) & set(columns(url, "tutoring_sessions"))
     assert traffic.errors == []
     summary = traffic.summary()
-    record_property("latency", summary)
+    figure("latency", summary)
     print(f"lock queue (give up after 4 attempts): {summary}")
     assert traffic.worst < DDL_LOCK_TIMEOUT_MS / 1000 + 1.0, summary
 
 
-def test_control_without_a_short_lock_timeout_the_queue_stalls(
-    busy_db: tuple[str, Path], record_property: Any
-) -> None:
+def test_control_without_a_short_lock_timeout_the_queue_stalls(busy_db: tuple[str, Path]) -> None:
     """What the bound above protects against, measured the same way: one attempt
     allowed to wait 60 s queues every reader and writer behind it."""
     url, migrations = busy_db
@@ -253,7 +252,7 @@ def test_control_without_a_short_lock_timeout_the_queue_stalls(
         res = finish(proc, timeout=60)
     assert res.code == 0, res.output
     summary = traffic.summary()
-    record_property("latency", summary)
+    figure("latency", summary)
     print(f"lock queue control (no short lock_timeout, {BLOCKER_S}s blocker): {summary}")
     assert traffic.worst > BLOCKER_S * 0.8, summary
 
