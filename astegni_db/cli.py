@@ -222,7 +222,7 @@ def migrate(
     ui.fmt = fmt
     target = _target(database_url)
     if dry_run:
-        _dry_run(target, migrations_dir)
+        _dry_run(target, migrations_dir, connect_timeout)
         return
     from astegni_db import api
 
@@ -287,11 +287,11 @@ def _data_warnings(target: DatabaseTarget, spec_path: Path, connect_timeout: int
     return data_warnings(target, spec_path, connect_timeout=connect_timeout)
 
 
-def _dry_run(target: DatabaseTarget, migrations_dir: Path) -> None:
+def _dry_run(target: DatabaseTarget, migrations_dir: Path, connect_timeout: int) -> None:
     from astegni_db import api
 
     ui = _ui()
-    plan, pending = api.pending_sql(target, migrations_dir)
+    plan, pending = api.pending_sql(target, migrations_dir, connect_timeout=connect_timeout)
     if plan.problems:
         ui.say(f"warning: {plan.describe_problems()} (migrate will refuse)", style="yellow")
     if ui.fmt == "json":
@@ -343,7 +343,7 @@ def status(
 
     ui = _ui()
     ui.fmt = fmt
-    plan = api.status(_target(database_url), migrations_dir)
+    plan = api.status(_target(database_url), migrations_dir, connect_timeout=connect_timeout)
     if fmt == "json":
         ui.json(
             {
@@ -429,7 +429,8 @@ def rollback(
         raise ConfigError("--to and --all cannot be combined")
     ui = _ui()
     target = _target(database_url)
-    chosen = api.select_rollback(api.status(target, migrations_dir), to, all_, steps)
+    plan = api.status(target, migrations_dir, connect_timeout=connect_timeout)
+    chosen = api.select_rollback(plan, to, all_, steps)
     if not chosen:
         ui.out("Nothing to roll back.")
         return
@@ -464,7 +465,7 @@ def repair(database_url: str | None, connect_timeout: int, migrations_dir: Path,
 
     ui = _ui()
     target = _target(database_url)
-    plan = api.status(target, migrations_dir)
+    plan = api.status(target, migrations_dir, connect_timeout=connect_timeout)
     if not plan.problems:
         ui.out("Nothing to repair.")
         return
