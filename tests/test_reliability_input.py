@@ -104,16 +104,11 @@ def silent_server() -> Iterator[int]:
         yield listener.getsockname()[1]
 
 
-_CLI_DROPS_TIMEOUT = pytest.mark.xfail(
-    strict=True, reason="cli.py does not pass --connect-timeout to api.status yet"
-)
-
-
 @pytest.mark.parametrize(
     "command",
     [
         "migrate",
-        pytest.param("status", marks=_CLI_DROPS_TIMEOUT),
+        "status",
         "verify",
     ],
 )
