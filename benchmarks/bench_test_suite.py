@@ -33,6 +33,13 @@ def run_suite() -> dict[str, Any]:
         (m["text"] for line in reversed(done.stdout.splitlines()) if (m := _SUMMARY.match(line))),
         done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "(no output)",
     )
+    common.RAW.mkdir(parents=True, exist_ok=True)
+    (common.RAW / "test_suite_output.txt").write_text(done.stdout + done.stderr)
+    failed = [
+        line.split(" - ")[0]
+        for line in done.stdout.splitlines()
+        if line.startswith(("FAILED", "ERROR"))
+    ]
     counts = {
         k: int(v)
         for v, k in re.findall(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)", summary)
@@ -42,6 +49,7 @@ def run_suite() -> dict[str, Any]:
         "exit_code": done.returncode,
         "summary": summary,
         "counts": counts,
+        "failed": failed,
     }
 
 
