@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -51,6 +52,7 @@ class _State:
     password: str
     backend: str
     bindir: str
+    cluster_dir: str = ""  # empty: the usual place, .astegni-db/dev/cluster
 
     def url(self, dbname: str = DATABASE) -> str:
         from astegni_db.disposable.local import superuser_url
@@ -75,7 +77,11 @@ def _read_state(dev_dir: Path) -> _State | None:
     try:
         raw = json.loads((dev_dir / "state.json").read_text())
         return _State(
-            int(raw["port"]), str(raw["password"]), str(raw["backend"]), str(raw["bindir"])
+            int(raw["port"]),
+            str(raw["password"]),
+            str(raw["backend"]),
+            str(raw["bindir"]),
+            str(raw.get("cluster_dir", "")),
         )
     except FileNotFoundError:
         return None
@@ -119,26 +125,49 @@ def _choose_bindir() -> tuple[str, Path]:
     )
 
 
+def _cluster_path(dev_dir: Path, state: _State) -> Path:
+    return Path(state.cluster_dir) if state.cluster_dir else dev_dir / "cluster"
+
+
+def _new_cluster_dir(dev_dir: Path) -> Path:
+    """Where a new dev cluster's files go: beside the project when the server can reach it.
+
+    As root the server runs as the `postgres` user, which cannot enter a
+    project under /root (mode 700); the data then lives under /var/tmp, one
+    directory per project, and state.json remembers where.
+    """
+    from astegni_db.disposable import local
+
+    if local.walkable_by_server_user(dev_dir):
+        return dev_dir / "cluster"
+    digest = hashlib.sha256(str(dev_dir).encode()).hexdigest()[:16]
+    base = Path(os.environ.get("ASTEGNI_DB_DEV_DATA_DIR", "/var/tmp/astegni-db-dev"))
+    base.mkdir(parents=True, exist_ok=True)
+    base.chmod(0o755)
+    return base / digest
+
+
 def _ensure_running(dev_dir: Path) -> _State:
     from astegni_db.disposable import local
 
     state = _read_state(dev_dir)
     if state is None:
-        if not local.walkable_by_server_user(dev_dir):
-            raise ConfigError(
-                f"the PostgreSQL server user cannot reach {dev_dir} (a parent directory is not "
-                "world-searchable); set DATABASE_URL instead or move the project"
-            )
         backend, bindir = _choose_bindir()
-        cluster = local.LocalCluster(dev_dir / "cluster", bindir)
+        if not local.walkable_by_server_user(bindir):
+            raise ConfigError(
+                f"the PostgreSQL server user cannot reach the binaries in {bindir}; "
+                "set DATABASE_URL instead, or install PostgreSQL"
+            )
+        cluster_dir = _new_cluster_dir(dev_dir)
+        cluster = local.LocalCluster(cluster_dir, bindir)
         password = secrets.token_urlsafe(18)
         cluster.init(password)
         port = cluster.start_on_free_port()
-        state = _State(port, password, backend, str(bindir))
+        state = _State(port, password, backend, str(bindir), str(cluster_dir))
         _write_state(dev_dir, state)
         _create_dev_database(state)
         return state
-    cluster = local.LocalCluster(dev_dir / "cluster", Path(state.bindir))
+    cluster = local.LocalCluster(_cluster_path(dev_dir, state), Path(state.bindir))
     if cluster.is_running():
         return state
     if local.port_is_listening(state.port):
@@ -184,7 +213,7 @@ def stop(project_dir: Path | None = None) -> bool:
     from astegni_db.disposable.local import LocalCluster
 
     with _locked(dev_dir):
-        cluster = LocalCluster(dev_dir / "cluster", Path(state.bindir))
+        cluster = LocalCluster(_cluster_path(dev_dir, state), Path(state.bindir))
         was_running = cluster.is_running()
         cluster.stop(mode="fast")
         return was_running
@@ -207,5 +236,5 @@ def status(project_dir: Path | None = None) -> DevStatus:
         return DevStatus(False, False, None, dev_dir, None)
     from astegni_db.disposable.local import LocalCluster
 
-    running = LocalCluster(dev_dir / "cluster", Path(state.bindir)).is_running()
+    running = LocalCluster(_cluster_path(dev_dir, state), Path(state.bindir)).is_running()
     return DevStatus(True, running, state.url(), dev_dir, state.backend)

@@ -80,3 +80,34 @@ def test_lifecycle_keeps_url_and_data_until_reset(
         assert conn.execute("SELECT to_regclass('kept') IS NOT NULL").fetchone() == (False,)
     status = devdb.status(project)
     assert status.running and status.directory == project.resolve() / ".astegni-db" / "dev"
+
+
+def test_project_the_server_user_cannot_enter_keeps_its_data_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A clone under /root (mode 700) still gets a dev database: its files live in a
+    per-project directory the `postgres` user can reach, and state.json says where."""
+    from astegni_db.disposable.local import server_os_user
+
+    if server_os_user() is None:
+        pytest.skip("only root hands the server to another OS user")
+    monkeypatch.delenv("CI", raising=False)
+    private = Path(tempfile.mkdtemp(prefix="astegni-devdb-private-"))
+    private.chmod(0o700)
+    data_root = Path(tempfile.mkdtemp(prefix="astegni-devdb-data-"))
+    data_root.chmod(0o755)
+    monkeypatch.setenv("ASTEGNI_DB_DEV_DATA_DIR", str(data_root))
+    project = private / "clone"
+    project.mkdir()
+    try:
+        url = devdb.start(project)
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == ("astegni_dev",)
+        clusters = [p for p in data_root.iterdir() if (p / "data" / "PG_VERSION").exists()]
+        assert len(clusters) == 1
+        assert not (project / ".astegni-db" / "dev" / "cluster").exists()
+        assert devdb.start(project) == url  # reused, same port and password
+    finally:
+        devdb.stop(project)
+        shutil.rmtree(private, ignore_errors=True)
+        shutil.rmtree(data_root, ignore_errors=True)
