@@ -683,7 +683,7 @@ def check(
       astegni-db check --from-dump prod-schema.sql
     """
     from astegni_db.check.command import run_check_command
-    from astegni_db.lint.command import open_output
+    from astegni_db.output import open_output
 
     _ui().fmt = fmt
     with open_output(output, None) as stream:

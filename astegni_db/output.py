@@ -9,8 +9,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
+
+from astegni_db.errors import ConfigError
 
 
 def color_allowed(no_color_flag: bool, stream: TextIO) -> bool:
@@ -78,3 +83,17 @@ class Ui:
         json.dump(payload, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
         sys.stdout.flush()
+
+
+@contextmanager
+def open_output(output: Path | None, stdout: TextIO | None = None) -> Iterator[TextIO]:
+    """The --output file (created or truncated), else stdout, which stays open."""
+    if output is None:
+        yield stdout if stdout is not None else sys.stdout
+        return
+    try:
+        stream = output.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {output}: {exc.strerror}") from None
+    with stream:
+        yield stream

@@ -13,7 +13,7 @@ from typing import TextIO
 from astegni_db.check.report import render
 from astegni_db.check.run import run_check
 from astegni_db.errors import ConfigError
-from astegni_db.lint.command import open_output
+from astegni_db.output import open_output
 
 
 def run_check_command(

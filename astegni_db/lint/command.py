@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from astegni_db.errors import ConfigError
 from astegni_db.lint import DEFAULT_QUERIES, DEFAULT_SPEC, FORMATS, Runner, lint_paths, render
+from astegni_db.output import open_output
 
 
 def run_lint(
@@ -32,17 +31,3 @@ def run_lint(
     with open_output(output, stdout) as stream:
         render(report, fmt, stream)
     return int(report.exit_code)
-
-
-@contextmanager
-def open_output(output: Path | None, stdout: TextIO | None) -> Iterator[TextIO]:
-    """The --output file (created or truncated), else stdout, which stays open."""
-    if output is None:
-        yield stdout if stdout is not None else sys.stdout
-        return
-    try:
-        stream = output.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write {output}: {exc.strerror}") from None
-    with stream:
-        yield stream

@@ -7,14 +7,12 @@ code; AstegniErrors propagate to its edge unchanged. The report goes to
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from astegni_db.db import DEFAULT_CONNECT_TIMEOUT
 from astegni_db.errors import ConfigError
+from astegni_db.output import open_output
 from astegni_db.settings import DatabaseTarget
 from astegni_db.verify import inspect, verify
 from astegni_db.verify.report import FORMATS, Format, auto_format, render
@@ -38,7 +36,7 @@ def run_verify(
     if fmt is not None and fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     report = verify(database_url, spec_path, queries_dir, strict, connect_timeout=connect_timeout)
-    with _open_output(output, stdout) as stream:
+    with open_output(output, stdout) as stream:
         chosen: Format = auto_format(stream) if fmt is None else fmt
         render(report, chosen, stream)
     return int(report.exit_code)
@@ -53,20 +51,6 @@ def run_inspect(
     connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
 ) -> int:
     text = inspect(database_url, spec_path, connect_timeout=connect_timeout)
-    with _open_output(output, stdout) as stream:
+    with open_output(output, stdout) as stream:
         stream.write(text)
     return 0
-
-
-@contextmanager
-def _open_output(output: Path | None, stdout: TextIO | None) -> Iterator[TextIO]:
-    """The --output file (created or truncated), else stdout, which stays open."""
-    if output is None:
-        yield stdout if stdout is not None else sys.stdout
-        return
-    try:
-        stream = output.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write {output}: {exc.strerror}") from None
-    with stream:
-        yield stream
