@@ -764,6 +764,9 @@ def dev_status() -> None:
     _ui().out(f"{state}: {st.directory}" + (f" {redact_url(st.url)}" if st.url else ""))
 
 
+_INTERRUPTED = "interrupted; the running migration's transaction was rolled back"
+
+
 def main() -> NoReturn:
     """Entry point: the one place errors become a message and an exit code."""
     ui = Ui()
@@ -771,13 +774,16 @@ def main() -> NoReturn:
         cli.main(standalone_mode=False, obj=ui)
     except AstegniError as exc:
         _fail(ui, exc.message, exc.hint, exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # Click turns Ctrl-C into Abort too; only a declined confirmation is a plain abort.
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            _fail(ui, _INTERRUPTED, None, 130)
         _fail(ui, "aborted", None, ExitCode.FAILURE)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        _fail(ui, "interrupted; the running migration's transaction was rolled back", None, 130)
+        _fail(ui, _INTERRUPTED, None, 130)
     except Exception as exc:  # a bug: still one line and no password
         if os.environ.get("ASTEGNI_DB_DEBUG"):
             raise

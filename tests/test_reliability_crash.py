@@ -463,13 +463,7 @@ def test_server_stops_mid_migration(
 @pytest.mark.parametrize(
     "signame",
     [
-        pytest.param(
-            "SIGINT",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cli.py: Click turns Ctrl-C into Abort, printed as 'error: aborted', exit 1",
-            ),
-        ),
+        "SIGINT",
         "SIGTERM",
     ],
 )
