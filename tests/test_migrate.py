@@ -447,3 +447,16 @@ def test_legacy_spellings_are_kept_and_reported(empty_db_url: str) -> None:
         "SELECT count(*) FROM tutoring_sessions WHERE session_frequency IN ('Weekly', 'One-time')",
     )
     assert after == before  # reported, never rewritten
+
+
+def test_if_not_exists_chatter_is_dropped_but_raised_notices_are_kept(
+    empty_db_url: str, tmp_path: Path
+) -> None:
+    migrations = copy_migrations(tmp_path / "m")
+    (migrations / "0003_note.sql").write_text(
+        "CREATE TABLE IF NOT EXISTS users (id serial PRIMARY KEY);\n"
+        "DO $$ BEGIN RAISE NOTICE 'normalise the Weekly rows before adding a CHECK'; END $$;\n"
+    )
+    result = api.migrate(empty_db_url, migrations)
+    notes = [n for r in result.applied for n in r.notices]
+    assert notes == ["notice: normalise the Weekly rows before adding a CHECK"]

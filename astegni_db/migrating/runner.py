@@ -183,8 +183,15 @@ def _collect_notices(conn: psycopg.Connection) -> Iterator[list[str]]:
     notices: list[str] = []
 
     def handler(diag: Any) -> None:
-        if diag.severity_nonlocalized in {"WARNING", "NOTICE"} and diag.message_primary:
-            notices.append(f"{diag.severity_nonlocalized.lower()}: {diag.message_primary}")
+        severity = diag.severity_nonlocalized
+        if severity not in {"WARNING", "NOTICE"} or not diag.message_primary:
+            return
+        # PostgreSQL's own "already exists, skipping" / "does not exist, skipping"
+        # (class 42) are what IF [NOT] EXISTS is for: expected on every legacy
+        # database, so noise. A migration's RAISE NOTICE (00000) is kept.
+        if severity == "NOTICE" and (diag.sqlstate or "").startswith("42"):
+            return
+        notices.append(f"{severity.lower()}: {diag.message_primary}")
 
     conn.add_notice_handler(handler)
     try:
