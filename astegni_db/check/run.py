@@ -231,7 +231,7 @@ def _lifecycle(
         for name in names[4:]:
             phases.skip(name, f"skipped: {phases.stopped}")
         return
-    again = _Tracker(url)
+    again = _Tracker(url, failing_now)
     with phases.run("migrate again", migration=lambda: again.current) as result:
         reapplied = api.migrate(url, migrations_dir, on_event=again.on_event).applied
         result.detail = f"applied {len(reapplied)} migration(s) again"
