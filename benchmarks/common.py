@@ -38,7 +38,9 @@ from psycopg import sql  # noqa: E402
 from astegni_db.disposable.local import LocalCluster, superuser_url  # noqa: E402
 
 BENCH_DIR = REPO / "benchmarks"
-RESULTS = BENCH_DIR / "results"
+# $ASTEGNI_DB_BENCH_RESULTS sends a trial run's output elsewhere, leaving the
+# committed results (and docs/img) alone.
+RESULTS = Path(os.environ.get("ASTEGNI_DB_BENCH_RESULTS", BENCH_DIR / "results"))
 RAW = RESULTS / "raw"  # gitignored: pgbench logs, server log copies
 MIGRATIONS = REPO / "migrations"
 VENV_BIN = Path(sys.executable).parent
@@ -598,5 +600,5 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
-    log(f"wrote {path.relative_to(REPO)}")
+    log(f"wrote {path}")
     return path

@@ -14,7 +14,11 @@ from typing import Any
 
 import common
 
-IMG = common.REPO / "docs" / "img"
+IMG = (
+    common.REPO / "docs" / "img"
+    if common.RESULTS == common.BENCH_DIR / "results"
+    else common.RESULTS / "img"
+)
 COLORS = {
     "baseline": "#888888",
     "safe": "#1f77b4",
@@ -81,7 +85,7 @@ def draw(
     IMG.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
-    common.log(f"wrote {out.relative_to(common.REPO)}")
+    common.log(f"wrote {out}")
 
 
 def main() -> None:
