@@ -105,20 +105,28 @@ def _locked_session(
             conn.close()
 
 
-def _yoyo_migrations(migrations_dir: Path, files: list[MigrationFile]) -> dict[str, Any]:
-    """yoyo's Migration objects, loaded (parsed) up front so a bad file fails early."""
+def _yoyo_migrations(migrations_dir: Path, needed: list[MigrationFile]) -> dict[str, Any]:
+    """yoyo's Migration objects; those in ``needed`` parsed now, before anything runs.
+
+    Only what is about to run is parsed (yoyo imports a .py migration to
+    parse it): applied files are guarded by their checksums instead.
+    """
     from yoyo import read_migrations
     from yoyo.exceptions import BadMigration
 
-    loaded = {m.id: m for m in read_migrations(str(migrations_dir))}
-    for mf in files:
+    found = {m.id: m for m in read_migrations(str(migrations_dir))}
+    for mf in needed:
         try:
-            loaded[mf.id].load()
+            found[mf.id].load()
         except BadMigration as exc:
             raise ConfigError(f"{mf.path}: cannot be loaded: {exc.args[-1]}") from None
         except Exception as exc:  # a .py migration can raise anything while importing
             raise ConfigError(f"{mf.path}: cannot be loaded: {type(exc).__name__}: {exc}") from None
-    return loaded
+    return found
+
+
+def _files(entries: list[Entry]) -> list[MigrationFile]:
+    return [e.file for e in entries if e.file is not None]
 
 
 def migrate(
@@ -132,9 +140,10 @@ def migrate(
     target = as_target(database)
     started = time.perf_counter()
     files = load_migration_files(migrations_dir)
-    migrations = _yoyo_migrations(migrations_dir, files)
     with _locked_session(target, "migrate", options) as (conn, backend):
         plan = build_plan(files, _read_applied(conn, target))
+        # Every pending file parses before the first one runs.
+        migrations = _yoyo_migrations(migrations_dir, _files(plan.pending))
         repaired: list[str] = []
         if plan.problems:
             if not options.accept_changes:
@@ -228,7 +237,7 @@ def repair(
     options = options or MigrateOptions()
     target = as_target(database)
     files = load_migration_files(migrations_dir)
-    migrations = _yoyo_migrations(migrations_dir, files)
+    migrations = _yoyo_migrations(migrations_dir, [])  # bookkeeping only: nothing runs
     with _locked_session(target, "repair", options) as (conn, backend):
         plan = build_plan(files, _read_applied(conn, target))
         return _repair(conn, backend, plan, migrations, target) + [
@@ -275,10 +284,10 @@ def rollback(
     target = as_target(database)
     started = time.perf_counter()
     files = load_migration_files(migrations_dir)
-    migrations = _yoyo_migrations(migrations_dir, files)
     with _locked_session(target, "rollback", options) as (conn, backend):
         plan = build_plan(files, _read_applied(conn, target))
         chosen = select_rollback(plan, to, all_, steps)
+        migrations = _yoyo_migrations(migrations_dir, _files(chosen))
         blocked = [e for e in chosen if e.state in (State.MISSING, State.MODIFIED)]
         if blocked:
             raise IntegrityFailure(
