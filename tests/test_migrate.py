@@ -18,6 +18,7 @@ from astegni_db.migrating.lock import LOCK_KEY
 from astegni_db.migrating.plan import State
 from astegni_db.migrating.runner import RetryPolicy
 from tests.cli_runner import MIGRATIONS_DIR, REPO, copy_migrations, run_cli
+from tests.reliability_helpers import columns, scalar
 
 NEW_COLUMNS = (
     "session_frequency",
@@ -26,22 +27,6 @@ NEW_COLUMNS = (
     "package_duration",
     "grade_level",
 )
-
-
-def columns(url: str, table: str) -> dict[str, str]:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-            "WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
-            (table,),
-        ).fetchall()
-    return dict(rows)
-
-
-def scalar(url: str, query: str, params: tuple[object, ...] = ()) -> object:
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(query, params).fetchone()
-    return row[0] if row else None
 
 
 def yoyo_log_ops(url: str) -> list[tuple[str, str]]:
