@@ -67,7 +67,7 @@ class Ui:
 
             table = Table(title=title, title_justify="left")
             for h in headers:
-                table.add_column(h)
+                table.add_column(h, overflow="fold")  # ids must stay whole
             for r in rows:
                 table.add_row(*r)
             self._console(stderr=False).print(table)
