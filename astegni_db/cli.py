@@ -776,6 +776,30 @@ def dev_status() -> None:
     _ui().out(f"{state}: {st.directory}" + (f" {redact_url(st.url)}" if st.url else ""))
 
 
+def _set_no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(Ui).no_color = True
+
+
+def _accept_no_color_everywhere(group: click.Group) -> None:
+    """`astegni-db status --no-color` works as well as `astegni-db --no-color status`."""
+    for command in group.commands.values():
+        command.params.append(
+            click.Option(
+                ["--no-color"],
+                is_flag=True,
+                expose_value=False,
+                callback=_set_no_color,
+                help="No colours or styles (NO_COLOR is honoured too).",
+            )
+        )
+        if isinstance(command, click.Group):
+            _accept_no_color_everywhere(command)
+
+
+_accept_no_color_everywhere(cli)
+
+
 _INTERRUPTED = "interrupted; the running migration's transaction was rolled back"
 
 

@@ -43,3 +43,9 @@ def test_unknown_flag_is_a_usage_error_not_a_run() -> None:
     assert result.exit_code == 2 and "No such option" in result.output
     result = CliRunner().invoke(cli, ["migrate", "--dry-run=yes"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("path", "command"), all_commands(), ids=lambda v: str(v))
+def test_no_color_is_accepted_after_every_command(path: str, command: click.Command) -> None:
+    result = CliRunner().invoke(cli, [*path.split(), "--no-color", "--help"])
+    assert result.exit_code == 0, result.output
