@@ -2,6 +2,8 @@
 
 Cloning a migrated template (CREATE DATABASE ... TEMPLATE) costs tens of
 milliseconds; migrating every test's database from scratch costs seconds.
+The next clone is made, and the last one dropped, in a background thread
+while a test runs, so a test rarely waits for either.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -73,12 +76,48 @@ def temporary_database(
         drop_database(server, name)
 
 
+class _ClonePool:
+    """One clone of ``template`` kept ready, made (and used ones dropped) off the test's path.
+
+    A single worker thread: creates and drops run one at a time, so two
+    CREATE DATABASE never copy the same template at once.
+    """
+
+    def __init__(self, server: Server, template: str) -> None:
+        self.server, self.template = server, template
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="astegni-clones")
+        self._ready: Future[str] = self._worker.submit(self._create)
+        self._drops: list[tuple[str, Future[None]]] = []
+
+    def _create(self) -> str:
+        name = unique_name("test")
+        create_database(self.server, name, template=self.template)
+        return name
+
+    def take(self) -> str:
+        ready = self._ready
+        self._ready = self._worker.submit(self._create)
+        return ready.result()  # a failed CREATE surfaces in the test that asked
+
+    def drop_later(self, name: str) -> None:
+        self._drops.append((name, self._worker.submit(drop_database, self.server, name)))
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=True)
+        leftovers = [name for name, done in self._drops if done.exception() is not None]
+        if self._ready.exception() is None:
+            leftovers.append(self._ready.result())
+        for name in leftovers:  # a background drop that failed gets one more, loud, try
+            drop_database(self.server, name)
+
+
 class DisposableDatabases:
     """Per-session bookkeeping: one migrated template per migrations directory, clones per test."""
 
     def __init__(self, server: Server) -> None:
         self.server = server
         self._templates: dict[Path, str] = {}
+        self._pools: dict[str, _ClonePool] = {}
         # A migration that fails once fails for every test: report it, don't retry it per test.
         self._failures: dict[Path, BaseException] = {}
 
@@ -105,10 +144,23 @@ class DisposableDatabases:
     def empty(self) -> contextlib.AbstractContextManager[str]:
         return temporary_database(self.server, purpose="empty")
 
-    def migrated(self, migrations_dir: Path) -> contextlib.AbstractContextManager[str]:
-        return temporary_database(self.server, template=self.template_for(migrations_dir))
+    @contextlib.contextmanager
+    def migrated(self, migrations_dir: Path) -> Iterator[str]:
+        """A fresh clone of the migrated template; dropped (in the background) afterwards."""
+        template = self.template_for(migrations_dir)
+        pool = self._pools.get(template)
+        if pool is None:
+            pool = self._pools[template] = _ClonePool(self.server, template)
+        name = pool.take()
+        try:
+            yield self.server.url_for(name)
+        finally:
+            pool.drop_later(name)
 
     def close(self) -> None:
+        while self._pools:
+            _, pool = self._pools.popitem()
+            pool.close()
         while self._templates:
             _, name = self._templates.popitem()
             drop_database(self.server, name)
