@@ -84,11 +84,16 @@ def _read_applied(conn: psycopg.Connection, target: DatabaseTarget) -> list[Any]
 
 @contextlib.contextmanager
 def _locked_session(
-    target: DatabaseTarget, purpose: str, options: MigrateOptions
-) -> Iterator[tuple[psycopg.Connection, Any]]:
-    """A connection holding the migration lock, with yoyo's backend over it."""
+    target: DatabaseTarget, purpose: str, options: MigrateOptions, migrations_dir: Path
+) -> Iterator[tuple[psycopg.Connection, Any, Plan]]:
+    """A connection holding the migration lock, yoyo's backend over it, and the plan.
+
+    The files are read (and refused if unreadable) before connecting; the
+    plan is built under the lock, so no other run can change it meanwhile.
+    """
     import psycopg
 
+    files = load_migration_files(migrations_dir)
     conn = db.connect(target, purpose=purpose, connect_timeout=options.connect_timeout)
     try:
         try:
@@ -98,7 +103,7 @@ def _locked_session(
             runner.ensure_bookkeeping(backend)
         except psycopg.Error as exc:
             raise db.translate(exc, target, "preparing the migration history tables") from None
-        yield conn, backend
+        yield conn, backend, build_plan(files, _read_applied(conn, target))
     finally:
         # Closing the session releases the advisory lock even if unlock fails.
         with contextlib.suppress(Exception):
@@ -139,9 +144,7 @@ def migrate(
     options = options or MigrateOptions()
     target = as_target(database)
     started = time.perf_counter()
-    files = load_migration_files(migrations_dir)
-    with _locked_session(target, "migrate", options) as (conn, backend):
-        plan = build_plan(files, _read_applied(conn, target))
+    with _locked_session(target, "migrate", options, migrations_dir) as (conn, backend, plan):
         # Every pending file parses before the first one runs.
         migrations = _yoyo_migrations(migrations_dir, _files(plan.pending))
         repaired: list[str] = []
@@ -236,10 +239,8 @@ def repair(
     """Accept edited, renamed and deleted applied migrations as they are on disk now."""
     options = options or MigrateOptions()
     target = as_target(database)
-    files = load_migration_files(migrations_dir)
     migrations = _yoyo_migrations(migrations_dir, [])  # bookkeeping only: nothing runs
-    with _locked_session(target, "repair", options) as (conn, backend):
-        plan = build_plan(files, _read_applied(conn, target))
+    with _locked_session(target, "repair", options, migrations_dir) as (conn, backend, plan):
         return _repair(conn, backend, plan, migrations, target) + [
             f"recorded the checksum of {i}" for i in _adopt_untracked(conn, plan, target)
         ]
@@ -283,9 +284,7 @@ def rollback(
     options = options or MigrateOptions()
     target = as_target(database)
     started = time.perf_counter()
-    files = load_migration_files(migrations_dir)
-    with _locked_session(target, "rollback", options) as (conn, backend):
-        plan = build_plan(files, _read_applied(conn, target))
+    with _locked_session(target, "rollback", options, migrations_dir) as (conn, backend, plan):
         chosen = select_rollback(plan, to, all_, steps)
         migrations = _yoyo_migrations(migrations_dir, _files(chosen))
         blocked = [e for e in chosen if e.state in (State.MISSING, State.MODIFIED)]
