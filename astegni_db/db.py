@@ -1,9 +1,10 @@
-"""Opening connections and turning driver errors into one-line user errors."""
+"""Opening connections, and the one place driver errors become one-line user errors."""
 
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from astegni_db.errors import (
     AstegniError,
@@ -19,14 +20,13 @@ if TYPE_CHECKING:
     from astegni_db.settings import DatabaseTarget
 
 APPLICATION_NAME = "astegni-db"
-DEFAULT_CONNECT_TIMEOUT = 10  # seconds; an unreachable host must answer in bounded time
 # How often the server checks that our client is still there during a statement.
 CLIENT_CHECK_INTERVAL_MS = 1000
 
 
 def connect(
-    target: DatabaseTarget, *, purpose: str, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT
-) -> psycopg.Connection:
+    target: DatabaseTarget, *, purpose: str, connect_timeout: int | None = None
+) -> psycopg.Connection[Any]:
     """An autocommit connection named after what it is for (seen in pg_stat_activity)."""
     import psycopg
 
@@ -34,7 +34,7 @@ def connect(
         return psycopg.connect(
             target.url,
             autocommit=True,
-            connect_timeout=connect_timeout,
+            connect_timeout=connect_timeout or target.connect_timeout,
             application_name=f"{APPLICATION_NAME} {purpose}",
         )
     except psycopg.ProgrammingError as exc:  # libpq rejected the URL itself
@@ -52,7 +52,31 @@ def connect(
         ) from None
 
 
-def end_with_client(conn: psycopg.Connection) -> None:
+@contextlib.contextmanager
+def read_only_session(
+    target: DatabaseTarget,
+    *,
+    purpose: str,
+    doing: str,
+) -> Iterator[psycopg.Connection[Any]]:
+    """A connection on which every statement runs read-only; driver errors met while
+    ``doing`` things on it become AstegniErrors.
+
+    Read-only throughout, so nothing run through it (an application's query
+    file, say) can write, even by mistake. Never yoyo's connection, which
+    needs CREATE rights: verify, inspect and status work with SELECT alone.
+    """
+    import psycopg
+
+    with connect(target, purpose=purpose) as conn:
+        try:
+            conn.execute("SET default_transaction_read_only = on")
+            yield conn
+        except psycopg.Error as exc:
+            raise translate(exc, target, doing, migrating=False) from None
+
+
+def end_with_client(conn: psycopg.Connection[Any]) -> None:
     """Have the server end this session soon after our process dies or the link drops.
 
     Without it a session whose client was SIGKILLed lives on until its current
@@ -92,7 +116,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def describe_db_error(exc: BaseException) -> str:
-    """``SQLSTATE message`` on one line, with the server's detail when it helps."""
+    """``[SQLSTATE] message`` on one line, with the server's detail when it helps."""
     diag = getattr(exc, "diag", None)
     sqlstate = getattr(exc, "sqlstate", None)
     primary = getattr(diag, "message_primary", None) or _first_line(exc)
@@ -101,8 +125,14 @@ def describe_db_error(exc: BaseException) -> str:
     return f"[{sqlstate}] {text}" if sqlstate else text
 
 
-def translate(exc: BaseException, target: DatabaseTarget, doing: str) -> AstegniError:
-    """Map a driver error raised while ``doing`` something to a user error."""
+def translate(
+    exc: BaseException, target: DatabaseTarget, doing: str, *, migrating: bool = True
+) -> AstegniError:
+    """Map a driver error raised while ``doing`` something to a user error.
+
+    ``migrating``: the error hit a migration or its bookkeeping, so the hints
+    speak of what a migration needs and of how an interrupted one recovers.
+    """
     import psycopg
 
     if isinstance(exc, AstegniError):
@@ -110,7 +140,9 @@ def translate(exc: BaseException, target: DatabaseTarget, doing: str) -> Astegni
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
         return PermissionDenied(
             f"permission denied while {doing}: {target.scrub(describe_db_error(exc))}",
-            hint="the role needs CREATE on the schema and ownership of the tables it alters",
+            hint="the role needs CREATE on the schema and ownership of the tables it alters"
+            if migrating
+            else None,
         )
     sqlstate = getattr(exc, "sqlstate", None)
     # No SQLSTATE: the link broke. 57P0x: the server ended the session (shutdown,
@@ -127,6 +159,8 @@ def translate(exc: BaseException, target: DatabaseTarget, doing: str) -> Astegni
             f"lost the connection to {target.redacted} while {doing}: "
             f"{target.scrub(_first_line(cause))}",
             hint="an interrupted migration is rolled back with its bookkeeping; "
-            "`astegni-db status` shows what was applied, and migrate again finishes the rest",
+            "`astegni-db status` shows what was applied, and migrate again finishes the rest"
+            if migrating
+            else None,
         )
     return MigrationFailed(f"{doing} failed: {target.scrub(describe_db_error(exc))}")

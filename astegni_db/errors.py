@@ -57,9 +57,7 @@ class IntegrityFailure(AstegniError):
     exit_code = ExitCode.INTEGRITY
 
 
-class PendingMigrations(AstegniError):
-    exit_code = ExitCode.PENDING
+class Aborted(AstegniError):
+    """The user declined a confirmation: nothing was changed."""
 
-
-class SchemaMismatch(AstegniError):
-    exit_code = ExitCode.SCHEMA_MISMATCH
+    exit_code = ExitCode.FAILURE

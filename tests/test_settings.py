@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from astegni_db.errors import ConfigError
-from astegni_db.settings import parse_database_url, redact_url, resolve_target
+from astegni_db.settings import (
+    configured_target,
+    parse_database_url,
+    redact_url,
+    require_dev_database_allowed,
+    running_under_ci,
+    with_dbname,
+    without_password,
+)
 
 
 @pytest.mark.parametrize(
@@ -19,10 +27,9 @@ from astegni_db.settings import parse_database_url, redact_url, resolve_target
         "POSTGRESQL://u:pw@h:5432/db",
     ],
 )
-def test_accepted_schemes_normalise_to_libpq_and_yoyo_forms(raw: str) -> None:
+def test_accepted_schemes_normalise_to_the_libpq_form(raw: str) -> None:
     target = parse_database_url(raw, "test")
     assert target.url == "postgresql://u:pw@h:5432/db"
-    assert target.yoyo_url == "postgresql+psycopg://u:pw@h:5432/db"
     assert target.redacted == "postgresql://u:***@h:5432/db"
     assert target.dbname == "db"
 
@@ -59,15 +66,52 @@ def test_redact_keeps_urls_without_password() -> None:
 def test_resolution_order_flag_env_dotenv(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("DATABASE_URL=postgresql://from-dotenv/db\n")
     env = {"DATABASE_URL": "postgresql://from-env/db"}
-    assert (
-        resolve_target("postgresql://from-flag/db", environ=env, cwd=tmp_path).source
-        == "--database-url"
+    flag = configured_target("postgresql://from-flag/db", environ=env, cwd=tmp_path)
+    assert flag is not None and flag.source == "--database-url"
+    from_env = configured_target(None, environ=env, cwd=tmp_path)
+    assert from_env is not None and from_env.url == "postgresql://from-env/db"
+    dotenv = configured_target(None, environ={}, cwd=tmp_path, connect_timeout=3)
+    assert dotenv is not None
+    assert (dotenv.url, dotenv.source, dotenv.connect_timeout) == (
+        "postgresql://from-dotenv/db",
+        ".env",
+        3,
     )
-    assert resolve_target(None, environ=env, cwd=tmp_path).url == "postgresql://from-env/db"
-    dotenv = resolve_target(None, environ={}, cwd=tmp_path)
-    assert (dotenv.url, dotenv.source) == ("postgresql://from-dotenv/db", ".env")
 
 
-def test_no_url_under_ci_is_an_error(tmp_path: Path) -> None:
+def test_nothing_configured_is_none_and_never_starts_anything(tmp_path: Path) -> None:
+    assert configured_target(None, environ={"CI": "true"}, cwd=tmp_path) is None
+    assert not (tmp_path / ".astegni-db").exists()
+
+
+def test_no_url_under_ci_is_an_error() -> None:
     with pytest.raises(ConfigError, match="never used when CI=true"):
-        resolve_target(None, environ={"CI": "true"}, cwd=tmp_path)
+        require_dev_database_allowed({"CI": "true"})
+    require_dev_database_allowed({"CI": "false"})  # allowed: does not raise
+
+
+@pytest.mark.parametrize(
+    ("value", "is_ci"),
+    [
+        ("true", True),
+        ("1", True),
+        ("TRUE", True),
+        ("woodpecker", True),  # some CI systems put their own name there
+        ("", False),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("off", False),
+        (" Off ", False),
+    ],
+)
+def test_one_rule_for_what_counts_as_ci(value: str, is_ci: bool) -> None:
+    assert running_under_ci({"CI": value}) is is_ci
+    assert running_under_ci({}) is False
+
+
+def test_url_surgery_keeps_credentials_and_query() -> None:
+    url = "postgresql://u:p%2Fw@h:5432/db?sslmode=disable"
+    assert with_dbname(url, "other db") == "postgresql://u:p%2Fw@h:5432/other%20db?sslmode=disable"
+    assert without_password(url) == ("postgresql://u@h:5432/db?sslmode=disable", "p/w")
+    assert without_password("postgresql://u@h/db") == ("postgresql://u@h/db", None)
