@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 
 from astegni_db.errors import ConfigError, ExitCode
-from astegni_db.lint import RULES, LintReport, lint_paths, render
+from astegni_db.lint import RULES, LintReport, lint_paths
 from astegni_db.lint.readset import load_read_set
-from astegni_db.lint.source import load_source
-from tests.cli_runner import MIGRATIONS_DIR, REPO
+from astegni_db.lint.statements import parse_migration_file
+from astegni_db.reporting import render
+from tests.helpers import MIGRATIONS_DIR, QUERIES, REPO, SPEC, run_cli
 
 CASES = REPO / "tests" / "lint_cases"
-SPEC = REPO / "checks" / "schema.toml"
-QUERIES = REPO / "checks" / "queries"
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())
 
 
@@ -129,7 +128,7 @@ def test_statements_split_exactly_like_yoyo() -> None:
     from yoyo.migrations import read_sql_migration
 
     for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        ours = [s for s in load_source(path).statements if not s.in_do_block]
+        ours = [s for s in parse_migration_file(path).statements if not s.in_do_block]
         _, _, theirs = read_sql_migration(str(path))
         assert len(ours) == len(theirs), path.name
         assert [s.line for s in ours] == sorted(s.line for s in ours)
@@ -138,9 +137,9 @@ def test_statements_split_exactly_like_yoyo() -> None:
 def test_transactional_directive_is_read_like_yoyo(tmp_path: Path) -> None:
     sql = tmp_path / "0003_x.sql"
     sql.write_text("-- Build an index.\n--   transactional  :  false\n\nSELECT 1;\n")
-    assert load_source(sql).transactional is False
+    assert parse_migration_file(sql).transactional is False
     sql.write_text("SELECT 1;\n-- transactional: false\n")  # not in the leading block
-    assert load_source(sql).transactional is True
+    assert parse_migration_file(sql).transactional is True
 
 
 def test_type_change_safety_follows_the_declared_old_type(tmp_path: Path) -> None:
@@ -213,6 +212,25 @@ def test_bad_input_is_a_config_error(tmp_path: Path) -> None:
         lint_paths([tmp_path])
 
 
+def test_lint_refuses_what_migrate_refuses(tmp_path: Path) -> None:
+    """One reader of the migrations directory: lint does not pass what migrate rejects."""
+    (tmp_path / "0001_ok.sql").write_text("SELECT 1;\n")
+    (tmp_path / "post-apply.sql").write_text("SELECT 1;\n")
+    with pytest.raises(ConfigError, match="post-apply hooks are not supported"):
+        lint_paths([tmp_path], spec_path=None, queries_dir=None)
+    (tmp_path / "post-apply.sql").unlink()
+    (tmp_path / "0002 bad name.sql").write_text("SELECT 1;\n")
+    with pytest.raises(ConfigError, match="migration names may use"):
+        lint_paths([tmp_path], spec_path=None, queries_dir=None)
+
+
+def test_lint_reads_the_spec_strictly(tmp_path: Path) -> None:
+    spec = tmp_path / "schema.toml"
+    spec.write_text(SPEC.read_text().replace("nullable = false", "nulable = false", 1))
+    with pytest.raises(ConfigError, match="nulable: unknown key"):
+        lint_paths([MIGRATIONS_DIR], spec_path=spec, queries_dir=None)
+
+
 def test_lint_imports_no_database_driver() -> None:
     code = (
         "import sys; from pathlib import Path; from astegni_db.lint import lint_paths; "
@@ -232,19 +250,20 @@ def _copy_case(case: Path, dest: Path, bad_text: str) -> Path:
     return target
 
 
-def test_run_lint_writes_the_report_and_returns_the_exit_code(tmp_path: Path) -> None:
-    from astegni_db.lint.command import run_lint
-
-    out = StringIO()
-    assert run_lint([MIGRATIONS_DIR], spec_path=SPEC, queries_dir=QUERIES, stdout=out) == 0
-    assert out.getvalue().strip() == "lint: no unsafe migrations in 2 file(s)"
+def test_cli_writes_the_report_and_exits_with_its_code(tmp_path: Path) -> None:
+    done = run_cli("lint")
+    assert (done.code, done.stdout.strip()) == (0, "lint: no unsafe migrations in 2 file(s)")
     case = CASES / "AD102-constraint-not-valid"
     target = tmp_path / "report.json"
-    code = run_lint([case / "bad.sql"], disabled=["AD110"], fmt="json", output=target)
-    assert code == 1
-    assert json.loads(target.read_text())["findings"][0]["rule"] == "AD102"
-    with pytest.raises(ConfigError, match="unknown format"):
-        run_lint([MIGRATIONS_DIR], fmt="xml")
+    done = run_cli(
+        "lint", str(case / "bad.sql"), "--disable", "AD110", "--format", "json", "-o", str(target)
+    )
+    assert (done.code, done.stdout) == (1, "")
+    report = json.loads(target.read_text())
+    assert (report["command"], report["ok"], report["exit_code"]) == ("lint", False, 1)
+    assert report["findings"][0]["rule"] == "AD102"
+    done = run_cli("lint", "--format", "xml")
+    assert done.code == 2 and "Invalid value for '--format'" in done.stderr
 
 
 def _rules(tmp_path: Path, sql: str, **options: object) -> list[tuple[str, int]]:

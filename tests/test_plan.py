@@ -10,8 +10,8 @@ import pytest
 from astegni_db.errors import ConfigError
 from astegni_db.migrating.bookkeeping import AppliedMigration
 from astegni_db.migrating.plan import State, build_plan
-from astegni_db.migrating.sources import load_migration_files, normalised_checksum
-from astegni_db.scaffold import new_migration
+from astegni_db.migrating.scaffold import new_migration
+from astegni_db.project.migration_files import load_migration_files, normalised_checksum
 
 T0 = datetime(2026, 1, 1)
 
@@ -112,3 +112,17 @@ def test_new_migration_numbers_and_depends(tmp_path: Path) -> None:
     assert "-- depends: 0001_baseline" in forward.read_text()
     with pytest.raises(ConfigError, match="invalid migration name"):
         new_migration(tmp_path, "drop table; --")
+
+
+def test_new_migration_counts_python_migrations_and_refuses_a_file_for_a_directory(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "0001_baseline.sql", "")
+    write(tmp_path, "0002_backfill.py", "steps = []\n")
+    forward, _ = new_migration(tmp_path, "next")
+    assert forward.name == "0003_next.sql"
+    assert "-- depends: 0002_backfill" in forward.read_text()
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    with pytest.raises(ConfigError, match="cannot create the migrations directory"):
+        new_migration(not_a_directory, "x")

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from astegni_db.errors import ConfigError, ExitCode
-from astegni_db.verify.live import spec_to_toml
-from astegni_db.verify.queries import load_queries
-from astegni_db.verify.spec import load_spec, normalise_check, parse_spec
+from astegni_db.project.queries import load_queries
+from astegni_db.project.spec import load_spec, normalise_check, parse_spec
+from astegni_db.verify.inspect import spec_to_toml
+from astegni_db.verify.queries import prepare_and_deallocate
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC = REPO / "checks" / "schema.toml"
@@ -176,7 +177,7 @@ def test_query_files_become_one_prepare_with_numbered_parameters(tmp_path: Path)
         " AND c LIKE 'x%%' -- trailing comment;\n"
     )
     (query,) = load_queries(tmp_path)
-    assert query.as_prepare() == (
+    assert prepare_and_deallocate(query) == (
         "PREPARE astegni_verify_query AS SELECT * FROM t WHERE a = $1"
         " AND ($2::text IS NULL OR b = $2::text) AND c LIKE 'x%' -- trailing comment"
         "\n;\nDEALLOCATE astegni_verify_query"
@@ -202,7 +203,7 @@ def test_queries_directory_must_exist_and_hold_sql(tmp_path: Path) -> None:
 
 
 def test_check_meaning_ignores_how_postgres_printed_string_casts() -> None:
-    from astegni_db.verify.spec import check_meaning
+    from astegni_db.verify.compare import check_meaning
 
     original = (
         "(status)::text = ANY ((ARRAY['active'::character varying, "

@@ -13,16 +13,18 @@ from pathlib import Path
 from astegni_db.errors import ConfigError
 from astegni_db.lint.context import RUNNERS, FileContext, History, Runner
 from astegni_db.lint.readset import ReadSet, load_read_set
-from astegni_db.lint.report import FORMATS, Finding, Format, LintReport, render
+from astegni_db.lint.report import FORMATS, Finding, Format, LintReport
 from astegni_db.lint.rules import RULES, RULES_BY_ID, Rule
-from astegni_db.lint.source import ROLLBACK_SUFFIX, SourceFile, load_source
-
-DEFAULT_SPEC = Path("checks/schema.toml")
-DEFAULT_QUERIES = Path("checks/queries")
+from astegni_db.lint.statements import ParsedMigration, parse_migration
+from astegni_db.project.migration_files import (
+    MigrationFile,
+    is_rollback_file,
+    load_migration_files,
+    read_migration_file,
+)
+from astegni_db.settings import DEFAULT_QUERIES, DEFAULT_SPEC
 
 __all__ = [
-    "DEFAULT_QUERIES",
-    "DEFAULT_SPEC",
     "FORMATS",
     "RULES",
     "RUNNERS",
@@ -31,7 +33,6 @@ __all__ = [
     "LintReport",
     "Runner",
     "lint_paths",
-    "render",
 ]
 
 
@@ -58,9 +59,9 @@ def lint_paths(
     read_set = _read_set(spec_path, queries_dir, report)
     rules = [rule for rule in RULES if rule.id not in {d.upper() for d in disabled}]
     history = History()
-    for path in _migration_files(paths, report):
-        source = load_source(path)
-        report.files.append(str(path))
+    for migration in _migration_files(paths, report):
+        source = parse_migration(migration)
+        report.files.append(str(migration.path))
         _lint_file(source, FileContext(source, read_set, history, runner), rules, report)
     return report
 
@@ -77,29 +78,29 @@ def _read_set(spec: Path | None, queries: Path | None, report: LintReport) -> Re
     return load_read_set(spec, queries)
 
 
-def _migration_files(paths: Sequence[Path], report: LintReport) -> list[Path]:
-    found: list[Path] = []
+def _migration_files(paths: Sequence[Path], report: LintReport) -> list[MigrationFile]:
+    """The SQL migrations to lint, read by the same reader as migrate uses."""
+    found: list[MigrationFile] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(
-                p
-                for p in path.glob("*.sql")
-                if p.is_file() and not p.name.endswith(ROLLBACK_SUFFIX)
-            )
-            skipped = sorted(p.name for p in path.glob("*.py") if not p.name.startswith("_"))
+            migrations = load_migration_files(path)
+            found += [m for m in migrations if m.is_sql]
+            skipped = [m.path.name for m in migrations if not m.is_sql]
             if skipped:
                 report.notes.append(f"Python migrations are not linted: {', '.join(skipped)}")
         elif path.is_file():
-            if path.name.endswith(ROLLBACK_SUFFIX):
+            if is_rollback_file(path):
                 report.notes.append(f"{path}: rollback files are not linted (only their presence)")
             else:
-                found.append(path)
+                found.append(read_migration_file(path))
         else:
             raise ConfigError(f"no such file or directory: {path}")
     return found
 
 
-def _lint_file(source: SourceFile, ctx: FileContext, rules: list[Rule], report: LintReport) -> None:
+def _lint_file(
+    source: ParsedMigration, ctx: FileContext, rules: list[Rule], report: LintReport
+) -> None:
     first = len(report.findings)
     for statement in source.statements:
         for rule in rules:
@@ -119,7 +120,7 @@ def _lint_file(source: SourceFile, ctx: FileContext, rules: list[Rule], report: 
 
 def _add(
     report: LintReport,
-    source: SourceFile,
+    source: ParsedMigration,
     rule: Rule,
     line: int,
     message: str,

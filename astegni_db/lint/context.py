@@ -7,9 +7,9 @@ from typing import Literal
 
 from astegni_db.lint import ddl
 from astegni_db.lint.readset import ReadSet
-from astegni_db.lint.source import SourceFile, Statement
-from astegni_db.lint.sqltext import Token, has_sequence
+from astegni_db.lint.statements import ParsedMigration, Statement
 from astegni_db.lint.types import SqlType, parse_type
+from astegni_db.sqltext import Token, has_sequence
 
 # Who runs the files: astegni-db sets lock_timeout for every migration it runs;
 # stock yoyo and psql set none.
@@ -29,7 +29,7 @@ class History:
 
 @dataclass
 class FileContext:
-    source: SourceFile
+    source: ParsedMigration
     read_set: ReadSet
     history: History
     runner: Runner = "astegni-db"

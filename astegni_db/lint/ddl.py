@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from astegni_db.lint.sqltext import Token, read_name, skip_words, split_commas
+from astegni_db.sqltext import Token, read_name, skip_words, split_commas
 
 # Where a column's type ends and its constraints begin.
 _COLUMN_CONSTRAINT_WORDS = frozenset(

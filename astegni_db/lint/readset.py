@@ -1,24 +1,23 @@
 """What the application reads, from checks/: the tables and columns a migration
 must not rename or drop while the application still uses them.
 
-The spec (checks/schema.toml) lists tables and columns; the queries
-(checks/queries/*.sql) are scanned, not parsed: a table is read when it follows
-FROM, JOIN, UPDATE or INTO, and a column of such a table when its name occurs
-anywhere in the same query (``SELECT *`` reads every column). Over-reading
-only means a rename or drop needs an explicit silencing comment; under-reading
-would let one through, so the scan errs on the side of reading too much.
+The spec (checks/schema.toml, read by the same reader verify uses) lists
+tables and columns; the queries (checks/queries/*.sql) are scanned, not
+parsed: a table is read when it follows FROM, JOIN, UPDATE or INTO, and a
+column of such a table when its name occurs anywhere in the same query
+(``SELECT *`` reads every column). Over-reading only means a rename or drop
+needs an explicit silencing comment; under-reading would let one through, so
+the scan errs on the side of reading too much.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from astegni_db.errors import ConfigError
-from astegni_db.lint.source import read_text
-from astegni_db.lint.sqltext import Token, lex, read_name
+from astegni_db.project.queries import load_queries
+from astegni_db.project.spec import load_spec
+from astegni_db.sqltext import Token, lex, read_name
 
 _TABLE_INTRODUCERS = frozenset({"FROM", "JOIN", "UPDATE", "INTO"})
 _CLAUSE_ENDS = frozenset(
@@ -52,47 +51,24 @@ def load_read_set(spec_path: Path | None, queries_dir: Path | None) -> ReadSet:
     found = ReadSet()
     # Queries first: a finding then names the query that reads the object.
     if queries_dir is not None:
-        if not queries_dir.is_dir():
-            raise ConfigError(f"queries directory not found: {queries_dir}")
-        for path in sorted(queries_dir.glob("*.sql")):
-            _from_query(found, lex(read_text(path)).tokens, str(path))
+        for query in load_queries(queries_dir):
+            _from_query(found, lex(query.text).tokens, str(query.path))
     if spec_path is not None:
         _from_spec(found, spec_path)
     return found
 
 
 def _from_spec(found: ReadSet, spec_path: Path) -> None:
-    try:
-        spec = tomllib.loads(read_text(spec_path))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{spec_path}: not valid TOML: {exc}") from None
     where = str(spec_path)
-    tables = spec.get("tables", {})
-    if not isinstance(tables, dict):
-        return
-    for table, body in tables.items():
-        found.add_table(table, where)
-        if not isinstance(body, dict):
-            continue
-        for column in _names(body.get("columns", {})) + _names(body.get("primary_key", [])):
-            found.add_column(table, column, where)
-        for fk in body.get("foreign_keys", []):
-            if not isinstance(fk, dict):
-                continue
-            for column in _names(fk.get("columns", [])):
-                found.add_column(table, column, where)
-            referenced = fk.get("references")
-            if isinstance(referenced, str):
-                for column in _names(fk.get("referenced_columns", [])):
-                    found.add_column(referenced, column, where)
-
-
-def _names(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [str(k) for k in value]
-    if isinstance(value, list):
-        return [str(v) for v in value if isinstance(v, str)]
-    return []
+    for table in load_spec(spec_path).tables.values():
+        found.add_table(table.name, where)
+        for column in [*table.columns, *(table.primary_key or ())]:
+            found.add_column(table.name, column, where)
+        for fk in table.foreign_keys:
+            for column in fk.columns:
+                found.add_column(table.name, column, where)
+            for column in fk.referenced_columns:
+                found.add_column(fk.references, column, where)
 
 
 def _from_query(found: ReadSet, tokens: list[Token], where: str) -> None:

@@ -1,4 +1,4 @@
-"""The lint report (it owns the exit code) and its renderers: text, json, gitlab.
+"""The lint report (it owns the exit code) and its renderings: text, json, gitlab.
 
 ``gitlab`` is GitLab's Code Quality format (a JSON array of issues), so merge
 requests show the findings inline.
@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TextIO
 
 from astegni_db.errors import ExitCode
 
+if TYPE_CHECKING:
+    from astegni_db.output import Ui
+
 Format = Literal["text", "json", "gitlab"]
 FORMATS: tuple[Format, ...] = ("text", "json", "gitlab")
-JSON_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Finding:
 
 @dataclass
 class LintReport:
+    command: ClassVar[str] = "lint"
+
     findings: list[Finding] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     silenced: int = 0
@@ -53,46 +57,37 @@ class LintReport:
         verdict = "no unsafe migrations" if self.ok else f"{len(self.findings)} finding(s)"
         return f"lint: {verdict} in {len(self.files)} file(s){silenced}"
 
-
-def render(report: LintReport, fmt: Format, stream: TextIO) -> None:
-    {"text": _render_text, "json": _render_json, "gitlab": _render_gitlab}[fmt](report, stream)
-
-
-def _render_text(report: LintReport, stream: TextIO) -> None:
-    for f in report.findings:
-        stream.write(f"{f.file}:{f.line}: {f.rule} {f.name}: {f.message}\n")
-        stream.write(f"    instead: {f.suggestion}\n")
-        stream.write(
-            f"    (accepted risk? `-- astegni-db: ignore {f.rule}` above it; docs/lint.md)\n"
-        )
-    for note in report.notes:
-        stream.write(f"note: {note}\n")
-    stream.write(report.summary_line() + "\n")
-
-
-def _render_json(report: LintReport, stream: TextIO) -> None:
-    payload = {
-        "version": JSON_VERSION,
-        "ok": report.ok,
-        "files": report.files,
-        "silenced": report.silenced,
-        "notes": report.notes,
-        "findings": [asdict(f) for f in report.findings],
-    }
-    json.dump(payload, stream, indent=2)
-    stream.write("\n")
-
-
-def _render_gitlab(report: LintReport, stream: TextIO) -> None:
-    issues = [
-        {
-            "description": f"{f.rule} {f.message}. Instead: {f.suggestion}",
-            "check_name": f"{f.rule} {f.name}",
-            "fingerprint": f.fingerprint,
-            "severity": "major",
-            "location": {"path": f.file, "lines": {"begin": f.line}},
+    def json_body(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "silenced": self.silenced,
+            "notes": self.notes,
+            "findings": [asdict(f) for f in self.findings],
         }
-        for f in report.findings
-    ]
-    json.dump(issues, stream, indent=2)
-    stream.write("\n")
+
+    def write_text(self, ui: Ui) -> None:
+        lines = []
+        for f in self.findings:
+            lines += [
+                f"{f.file}:{f.line}: {f.rule} {f.name}: {f.message}",
+                f"    instead: {f.suggestion}",
+                f"    (accepted risk? `-- astegni-db: ignore {f.rule}` above it; docs/lint.md)",
+            ]
+        lines += [f"note: {note}" for note in self.notes]
+        lines.append(self.summary_line())
+        ui.write("".join(line + "\n" for line in lines))
+
+    def write_gitlab(self, stream: TextIO) -> None:
+        """GitLab's Code Quality format (a JSON array of issues)."""
+        issues = [
+            {
+                "description": f"{f.rule} {f.message}. Instead: {f.suggestion}",
+                "check_name": f"{f.rule} {f.name}",
+                "fingerprint": f.fingerprint,
+                "severity": "major",
+                "location": {"path": f.file, "lines": {"begin": f.line}},
+            }
+            for f in self.findings
+        ]
+        json.dump(issues, stream, indent=2)
+        stream.write("\n")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from astegni_db.lint.sqltext import Token, lex
+from astegni_db.sqltext import Token, lex
 
 _ALIASES = {
     "character varying": "varchar",

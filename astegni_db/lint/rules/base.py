@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from astegni_db.lint.context import FileContext
-from astegni_db.lint.source import Statement
+from astegni_db.lint.statements import Statement
 
 
 @dataclass(frozen=True)

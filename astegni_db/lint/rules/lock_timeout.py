@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from astegni_db.lint import ddl
 from astegni_db.lint.context import FileContext, lock_timeout_value
 from astegni_db.lint.rules.base import Hit, Rule
-from astegni_db.lint.source import Statement
+from astegni_db.lint.statements import Statement
 
 _SUGGESTION_EXTERNAL = (
     "start the file with SET lock_timeout = '200ms' (SET LOCAL inside a transaction) and "

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 from astegni_db.lint.context import FileContext
 from astegni_db.lint.rules.base import Hit, Rule
-from astegni_db.lint.source import Statement
-from astegni_db.lint.sqltext import has_sequence
+from astegni_db.lint.statements import Statement
+from astegni_db.sqltext import has_sequence
 
 
 def _refused_in_transaction(statement: Statement) -> str | None:

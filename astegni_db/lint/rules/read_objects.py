@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from astegni_db.lint import ddl
 from astegni_db.lint.context import FileContext
 from astegni_db.lint.rules.base import Hit, Rule
-from astegni_db.lint.source import Statement
-from astegni_db.lint.sqltext import skip_words
+from astegni_db.lint.statements import Statement
+from astegni_db.sqltext import skip_words
 
 _EXPAND_CONTRACT = (
     "expand and contract: {first}; ship the application reading the new shape (and update "

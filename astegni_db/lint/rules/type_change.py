@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from astegni_db.lint import ddl
 from astegni_db.lint.context import FileContext
 from astegni_db.lint.rules.base import Hit, Rule
-from astegni_db.lint.source import Statement
-from astegni_db.lint.sqltext import Token, has_sequence
+from astegni_db.lint.statements import Statement
 from astegni_db.lint.types import SqlType, parse_type, rewrites
+from astegni_db.sqltext import Token, has_sequence
 
 _SUGGESTION = (
     "expand and contract: add a new column of the new type, keep it filled (trigger or "

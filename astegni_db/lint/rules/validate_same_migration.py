@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from astegni_db.lint import ddl
 from astegni_db.lint.context import FileContext
 from astegni_db.lint.rules.base import Hit, Rule
-from astegni_db.lint.source import Statement
+from astegni_db.lint.statements import Statement
 
 
 def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from astegni_db.lint import ddl
 from astegni_db.lint.context import FileContext
 from astegni_db.lint.rules.base import Hit, Rule
-from astegni_db.lint.source import Statement
-from astegni_db.lint.sqltext import Token, has_sequence
+from astegni_db.lint.statements import Statement
+from astegni_db.sqltext import Token, has_sequence
 
 VOLATILE_FUNCTIONS = frozenset(
     {"random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",

@@ -7,16 +7,19 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from astegni_db.errors import ConfigError
-from astegni_db.lint.sqltext import (
+from astegni_db.project.migration_files import (
+    MigrationFile,
+    read_migration_file,
+    rollback_path_for,
+    split_statements,
+)
+from astegni_db.sqltext import (
     Comment,
     Token,
     lex,
     split_on_semicolons,
-    split_statements,
 )
 
-ROLLBACK_SUFFIX = ".rollback.sql"
 IGNORE_PATTERN = re.compile(r"astegni-db:\s*ignore\b\s*((?:[A-Za-z]{2}\d{3}[\s,]*)+)", re.I)
 _RULE_ID = re.compile(r"[A-Za-z]{2}\d{3}")
 # yoyo reads directives from the comment lines before the first SQL line.
@@ -42,18 +45,18 @@ class Statement:
 
 
 @dataclass
-class SourceFile:
+class ParsedMigration:
     path: Path
     statements: list[Statement]
     transactional: bool
     leading_lines: int  # lines 1..leading_lines are yoyo's leading comment block
-    rollback_path: Path
+    has_rollback: bool
     ignores: dict[int, set[str]] = field(default_factory=dict)  # line -> rule ids
     own_line_comments: set[int] = field(default_factory=set)
 
     @property
-    def has_rollback(self) -> bool:
-        return self.rollback_path.is_file()
+    def rollback_path(self) -> Path:
+        return rollback_path_for(self.path)
 
     def is_silenced(self, rule_id: str, line: int, statement_line: int | None) -> bool:
         """A matching ignore comment on ``line``, the line above it, or in the comment
@@ -74,19 +77,12 @@ class SourceFile:
         return False
 
 
-def read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+def parse_migration_file(path: Path) -> ParsedMigration:
+    return parse_migration(read_migration_file(path))
 
 
-def load_source(path: Path) -> SourceFile:
-    text = read_text(path).replace("\r\n", "\n").replace("\r", "\n")
+def parse_migration(migration: MigrationFile) -> ParsedMigration:
+    text = migration.sql.replace("\r\n", "\n").replace("\r", "\n")
     transactional, leading = _directives(text)
     statements: list[Statement] = []
     comments: list[Comment] = []
@@ -101,12 +97,12 @@ def load_source(path: Path) -> SourceFile:
             inner, inner_comments = _do_body_statements(tokens)
             statements += inner
             comments += inner_comments
-    source = SourceFile(
-        path=path,
+    source = ParsedMigration(
+        path=migration.path,
         statements=statements,
         transactional=transactional,
         leading_lines=leading,
-        rollback_path=path.with_name(path.name[: -len(".sql")] + ROLLBACK_SUFFIX),
+        has_rollback=migration.rollback_text is not None,
     )
     for comment in comments:
         if comment.own_line:
