@@ -1,21 +1,22 @@
-"""Read the live schema of named tables from pg_catalog, in two round trips.
+"""Read the live schema of named tables from pg_catalog, in one round trip.
 
-Round trip 1 resolves the spec's table names to OIDs; round trip 2 sends the
-column, constraint and index queries together in one pipeline, keyed by those
-OIDs. Nothing here scales with the number of unrelated tables, needs more
-than SELECT on the catalogs, or touches yoyo.
+The table, column, constraint and index queries go out together in one
+pipeline; each resolves the spec's table names to OIDs itself (to_regclass,
+on the search_path, as the application's queries do) and reads the catalogs
+by those OIDs. Nothing here scales with the number of unrelated tables, needs
+more than SELECT on the catalogs, or touches yoyo.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg.rows import dict_row
+
+from astegni_db import sqlfiles
 
 # pg_constraint.confdeltype letters.
 _ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
@@ -33,9 +34,11 @@ _RELATION_KINDS = {
 }
 TABLE_KINDS = frozenset({"r", "p"})
 
+# The rows read are NamedTuples, not dataclasses: a frozen dataclass costs about
+# half a millisecond to define, paid by every `astegni-db verify` at start-up.
 
-@dataclass(frozen=True)
-class LiveColumn:
+
+class LiveColumn(NamedTuple):
     name: str
     type: str
     nullable: bool
@@ -62,8 +65,7 @@ class LiveColumn:
         return "no default" if self.default is None else self.default
 
 
-@dataclass(frozen=True)
-class LiveForeignKey:
+class LiveForeignKey(NamedTuple):
     name: str
     columns: tuple[str, ...]
     references: str
@@ -73,15 +75,13 @@ class LiveForeignKey:
     validated: bool
 
 
-@dataclass(frozen=True)
-class LiveCheck:
+class LiveCheck(NamedTuple):
     name: str
     definition: str  # pg_get_constraintdef(oid, true), e.g. "CHECK (status::text = ...)"
     validated: bool
 
 
-@dataclass(frozen=True)
-class LiveIndex:
+class LiveIndex(NamedTuple):
     name: str
     method: str
     columns: tuple[str, ...]
@@ -111,47 +111,46 @@ class LiveTable:
         return self.kind in TABLE_KINDS
 
 
-@dataclass(frozen=True)
-class Catalog:
+class Catalog(NamedTuple):
     """The relations found under the names asked for; a missing name maps to None."""
 
     relations: Mapping[str, LiveTable | None]
 
 
-@cache
-def catalog_sql(name: str) -> str:
-    return resources.files("astegni_db.verify").joinpath("sql", f"{name}.sql").read_text()
-
-
 def read_catalog(conn: psycopg.Connection[Any], names: Iterable[str]) -> Catalog:
-    wanted = sorted(set(names))
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(catalog_sql("tables"), {"names": wanted})
-        resolved = cur.fetchall()
+    params = {"names": sorted(set(names))}
+    cursors = [conn.cursor(row_factory=dict_row) for _ in _QUERIES]
+    # One pipeline: the four statements and a single Sync go out together and
+    # the client waits once for all four results.
+    with conn.pipeline():
+        for cur, query in zip(cursors, _QUERIES, strict=True):
+            cur.execute(sqlfiles.load(query), params)
+    table_rows, column_rows, constraint_rows, index_rows = (cur.fetchall() for cur in cursors)
+    for cur in cursors:
+        cur.close()
     relations: dict[str, LiveTable | None] = {
         row["name"]: None
         if row["table_oid"] is None
         else LiveTable(name=row["name"], oid=row["table_oid"], kind=row["kind"])
-        for row in resolved
+        for row in table_rows
     }
+    # Views and other relations under a spec table's name are reported by kind;
+    # only tables are described further.
     by_oid = {table.oid: table for table in relations.values() if table and table.is_table}
-    if by_oid:
-        _fill_tables(conn, by_oid)
+    _fill_tables(by_oid, column_rows, constraint_rows, index_rows)
     return Catalog(relations=relations)
 
 
-def _fill_tables(conn: psycopg.Connection[Any], by_oid: dict[int, LiveTable]) -> None:
-    params = {"table_oids": list(by_oid)}
-    cursors = [conn.cursor(row_factory=dict_row) for _ in range(3)]
-    # One pipeline: the three statements and a single Sync go out together and
-    # the client waits once for all three results.
-    with conn.pipeline():
-        for cur, query in zip(cursors, ("columns", "constraints", "indexes"), strict=True):
-            cur.execute(catalog_sql(query), params)
-    column_rows, constraint_rows, index_rows = (cur.fetchall() for cur in cursors)
-    for cur in cursors:
-        cur.close()
+_QUERIES = ("tables", "columns", "constraints", "indexes")
+Rows = list[dict[str, Any]]
 
+
+def _fill_tables(
+    by_oid: dict[int, LiveTable], column_rows: Rows, constraint_rows: Rows, index_rows: Rows
+) -> None:
+    column_rows = [row for row in column_rows if row["table_oid"] in by_oid]
+    constraint_rows = [row for row in constraint_rows if row["table_oid"] in by_oid]
+    index_rows = [row for row in index_rows if row["table_oid"] in by_oid]
     for row in column_rows:
         by_oid[row["table_oid"]].columns[row["name"]] = LiveColumn(
             name=row["name"],

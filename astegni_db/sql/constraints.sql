@@ -1,7 +1,7 @@
 -- Primary keys, foreign keys and CHECKs of the given tables. Columns come back
 -- as names in key order; CHECKs in pg_get_constraintdef's pretty form, which is
 -- compared by meaning (the constraint's name is never compared).
--- Parameters: table_oids oid[]
+-- Parameters: names text[] (table names, looked up on the search_path like tables.sql)
 SELECT con.conrelid AS table_oid,
        con.conname AS name,
        con.contype AS kind,
@@ -23,6 +23,6 @@ SELECT con.conrelid AS table_oid,
        CASE WHEN con.contype = 'c' THEN pg_get_constraintdef(con.oid, true) END AS definition,
        con.convalidated AS validated
   FROM pg_constraint AS con
- WHERE con.conrelid = ANY (%(table_oids)s::oid[])
+ WHERE con.conrelid = ANY (ARRAY(SELECT to_regclass(quote_ident(n))::oid FROM unnest(%(names)s::text[]) AS n))
    AND con.contype IN ('p', 'f', 'c')
  ORDER BY con.conrelid, con.contype, con.conname;

@@ -7,7 +7,7 @@
 -- only expressions and predicates, since it opens relations (building relcache
 -- entries, which costs more the more foreign keys point at the table). The
 -- primary key's index is skipped: it is checked as the primary key.
--- Parameters: table_oids oid[]
+-- Parameters: names text[] (table names, looked up on the search_path like tables.sql)
 SELECT i.indrelid AS table_oid,
        ic.relname AS name,
        am.amname AS method,
@@ -40,6 +40,6 @@ SELECT i.indrelid AS table_oid,
     ON ic.oid = i.indexrelid
   JOIN pg_am AS am
     ON am.oid = ic.relam
- WHERE i.indrelid = ANY (%(table_oids)s::oid[])
+ WHERE i.indrelid = ANY (ARRAY(SELECT to_regclass(quote_ident(n))::oid FROM unnest(%(names)s::text[]) AS n))
    AND NOT i.indisprimary
  ORDER BY i.indrelid, ic.relname;

@@ -5,7 +5,7 @@
 -- columns' expressions can hold column references, and naming the relation
 -- makes PostgreSQL open it, building its relcache entry with every trigger; a
 -- table referenced by thousands of foreign keys has thousands of RI triggers.
--- Parameters: table_oids oid[]
+-- Parameters: names text[] (table names, looked up on the search_path like tables.sql)
 SELECT a.attrelid AS table_oid,
        a.attname AS name,
        format_type(a.atttypid, a.atttypmod) AS type,
@@ -37,7 +37,7 @@ SELECT a.attrelid AS table_oid,
            AND dep.deptype = 'a'
          LIMIT 1
        ) AS owned ON true
- WHERE a.attrelid = ANY (%(table_oids)s::oid[])
+ WHERE a.attrelid = ANY (ARRAY(SELECT to_regclass(quote_ident(n))::oid FROM unnest(%(names)s::text[]) AS n))
    AND a.attnum > 0
    AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum;
