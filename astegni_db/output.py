@@ -1,15 +1,16 @@
 """Where output goes and how it looks: data on stdout, chatter and errors on stderr.
 
-Rich is used only when the stream is a terminal and colour is allowed; piped
-output is plain text a script can read, and JSON is always plain.
+Rich is imported only when a stream is a terminal and colour is allowed;
+piped output is plain text a script can read, and JSON is always plain.
+Streams are looked up when written to, not when the Ui is made, so a test
+runner that swaps ``sys.stdout`` (click's CliRunner) sees everything.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,47 +22,55 @@ from astegni_db.errors import ConfigError
 def color_allowed(no_color_flag: bool, stream: TextIO) -> bool:
     if no_color_flag or os.environ.get("NO_COLOR"):
         return False
-    return stream.isatty()
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 @dataclass
 class Ui:
-    fmt: str = "text"  # "text" or "json" (verify adds "junit")
     no_color: bool = False
-    wrote_json: bool = False  # stdout already holds a JSON document: never add a second
+    stdout: TextIO | None = None  # None: sys.stdout at the moment of writing
+
+    @property
+    def out_stream(self) -> TextIO:
+        return self.stdout if self.stdout is not None else sys.stdout
 
     @property
     def rich_out(self) -> bool:
-        return self.fmt == "text" and color_allowed(self.no_color, sys.stdout)
+        return color_allowed(self.no_color, self.out_stream)
 
     @property
     def rich_err(self) -> bool:
         return color_allowed(self.no_color, sys.stderr)
 
-    def _console(self, stderr: bool) -> Any:
+    def _console(self, stream: TextIO) -> Any:
         from rich.console import Console
 
-        return Console(stderr=stderr, highlight=False, soft_wrap=True)
+        return Console(file=stream, highlight=False, soft_wrap=True)
 
     def say(self, message: str, style: str | None = None) -> None:
         """Progress and notes, for people: stderr."""
-        if self.rich_err and style:
-            from rich.markup import escape
-
-            self._console(stderr=True).print(f"[{style}]{escape(message)}[/]")
-        else:
-            print(message, file=sys.stderr, flush=True)
+        self._print(sys.stderr, self.rich_err, message, style)
 
     def out(self, message: str, style: str | None = None) -> None:
-        """The command's result, for people: stdout."""
-        if self.rich_out and style:
+        """The command's result: stdout (or the --output file)."""
+        self._print(self.out_stream, self.rich_out, message, style)
+
+    def _print(self, stream: TextIO, rich: bool, message: str, style: str | None) -> None:
+        if rich and style:
             from rich.markup import escape
 
-            self._console(stderr=False).print(f"[{style}]{escape(message)}[/]")
+            self._console(stream).print(f"[{style}]{escape(message)}[/]")
         else:
-            print(message, flush=True)
+            stream.write(message + "\n")
+            stream.flush()
 
-    def table(self, title: str, headers: list[str], rows: list[list[str]]) -> None:
+    def write(self, text: str) -> None:
+        """Text exactly as given (SQL, TOML, a machine-readable document)."""
+        self.out_stream.write(text)
+        self.out_stream.flush()
+
+    def table(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         if self.rich_out:
             from rich.table import Table
 
@@ -70,19 +79,12 @@ class Ui:
                 table.add_column(h, overflow="fold")  # ids must stay whole
             for r in rows:
                 table.add_row(*r)
-            self._console(stderr=False).print(table)
+            self._console(self.out_stream).print(table)
             return
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-        print(title)
-        print("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-        for r in rows:
-            print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-
-    def json(self, payload: dict[str, Any]) -> None:
-        self.wrote_json = True
-        json.dump(payload, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
-        sys.stdout.flush()
+        lines = [title, "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True))]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+        self.write("".join(line.rstrip() + "\n" for line in lines))
 
 
 @contextmanager

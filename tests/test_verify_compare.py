@@ -10,6 +10,8 @@ from dataclasses import replace
 import pytest
 
 from astegni_db.errors import ExitCode
+from astegni_db.project.spec import Spec, parse_spec
+from astegni_db.reporting import json_document, render
 from astegni_db.verify.catalog import (
     Catalog,
     LiveCheck,
@@ -20,8 +22,7 @@ from astegni_db.verify.catalog import (
 )
 from astegni_db.verify.compare import compare_spec
 from astegni_db.verify.findings import Finding
-from astegni_db.verify.report import Report, auto_format, render, report_as_json
-from astegni_db.verify.spec import Spec, parse_spec
+from astegni_db.verify.report import VerifyReport, auto_format
 
 SPEC_TEXT = {
     "format": 1,
@@ -135,7 +136,7 @@ def test_a_matching_catalog_passes_every_check() -> None:
         "check",
         "index",
     }
-    assert Report(findings).exit_code == ExitCode.OK
+    assert VerifyReport(findings).exit_code == ExitCode.OK
 
 
 def test_missing_table_is_one_error_and_nothing_else_about_it() -> None:
@@ -193,7 +194,7 @@ def test_a_serial_needs_its_own_sequence() -> None:
 def test_constraint_differences() -> None:
     table = matching_sessions()
     table.primary_key = None
-    table.foreign_keys[0] = replace(table.foreign_keys[0], on_delete="no action")
+    table.foreign_keys[0] = table.foreign_keys[0]._replace(on_delete="no action")
     table.foreign_keys.append(
         LiveForeignKey("x_fkey", ("status",), "codes", ("code",), "no action", "no action", True)
     )
@@ -201,7 +202,7 @@ def test_constraint_differences() -> None:
         "renamed_but_same", "CHECK (status::text = 'a'::text) NOT VALID", False
     )
     table.checks.append(LiveCheck("extra_check", "CHECK (user_id > 0)", True))
-    table.indexes[0] = replace(table.indexes[0], columns=("created_at",))
+    table.indexes[0] = table.indexes[0]._replace(columns=("created_at",))
     findings = compare_spec(spec(), catalog(table))
     check_object = "sessions CHECK (status::text = 'a'::text)"
     assert problems(findings) == [
@@ -235,7 +236,7 @@ def test_constraint_differences() -> None:
 
 def test_an_invalid_index_is_an_error_even_with_a_valid_twin_missing() -> None:
     table = matching_sessions()
-    table.indexes[0] = replace(table.indexes[0], valid=False)
+    table.indexes[0] = table.indexes[0]._replace(valid=False)
     assert problems(compare_spec(spec(), catalog(table))) == [
         (
             "error",
@@ -259,8 +260,8 @@ def test_partial_tables_ignore_what_they_do_not_list() -> None:
     ]
 
 
-def sample_report(strict: bool = False) -> Report:
-    return Report(
+def sample_report(strict: bool = False) -> VerifyReport:
+    return VerifyReport(
         [
             Finding.check("sessions", "sessions.a", "type", "json", "json"),
             Finding.check("sessions", "sessions.b", "type", "json", "jsonb"),
@@ -276,19 +277,20 @@ def sample_report(strict: bool = False) -> Report:
 
 def test_exit_codes_warnings_never_fail_notes_fail_only_when_strict() -> None:
     assert sample_report().exit_code == ExitCode.SCHEMA_MISMATCH
-    only_notes = Report([f for f in sample_report().checks if f.status != "error"])
+    only_notes = VerifyReport([f for f in sample_report().findings if f.status != "error"])
     assert only_notes.exit_code == ExitCode.OK
     assert replace(only_notes, strict=True).exit_code == ExitCode.SCHEMA_MISMATCH
-    assert Report().exit_code == ExitCode.OK
+    assert VerifyReport().exit_code == ExitCode.OK
 
 
 def test_json_has_the_documented_shape() -> None:
     out = io.StringIO()
     render(sample_report(), "json", out)
     data = json.loads(out.getvalue())
-    assert data == report_as_json(sample_report())
-    assert set(data) == {"version", "ok", "strict", "summary", "checks"}
+    assert data == json_document(sample_report())
+    assert set(data) == {"version", "command", "ok", "exit_code", "strict", "summary", "checks"}
     assert data["version"] == 1 and data["ok"] is False
+    assert (data["command"], data["exit_code"]) == ("verify", 6)
     assert data["summary"] == {"checks": 5, "ok": 2, "error": 1, "warning": 1, "note": 1}
     assert len(data["checks"]) == 5  # passing checks included
     for check in data["checks"]:
@@ -324,7 +326,7 @@ def test_text_lists_problems_per_table_and_ends_with_the_summary() -> None:
 
 def test_table_renders_without_a_terminal_and_auto_format_picks_text_for_pipes() -> None:
     out = io.StringIO()
-    render(sample_report(), "table", out)
+    render(replace(sample_report(), as_table=True), "text", out)
     assert "sessions.b" in out.getvalue() and "SCHEMA MISMATCH" in out.getvalue()
     assert auto_format(io.StringIO()) == "text"
 
