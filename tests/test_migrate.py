@@ -13,11 +13,11 @@ import psycopg
 import pytest
 
 from astegni_db import api
-from astegni_db.errors import IntegrityFailure, LockNotAcquired, MigrationFailed
+from astegni_db.errors import Aborted, IntegrityFailure, LockNotAcquired, MigrationFailed
 from astegni_db.migrating.lock import LOCK_KEY
 from astegni_db.migrating.plan import State
 from astegni_db.migrating.runner import RetryPolicy
-from tests.cli_runner import MIGRATIONS_DIR, REPO, copy_migrations, run_cli
+from tests.helpers import MIGRATIONS_DIR, REPO, copy_migrations, run_cli
 from tests.reliability_helpers import columns, scalar
 
 NEW_COLUMNS = (
@@ -46,7 +46,7 @@ def test_fresh_database_gets_every_migration_once(empty_db_url: str) -> None:
     assert cols["session_frequency"] == "character varying(50)"
     assert cols["recurring_pattern"] == "json"
     assert cols["enrollment_id"] == "integer"
-    plan = api.status(empty_db_url, MIGRATIONS_DIR)
+    plan = api.status(empty_db_url, MIGRATIONS_DIR).plan
     assert {e.state for e in plan.entries} == {State.APPLIED}
 
     again = api.migrate(empty_db_url, MIGRATIONS_DIR)
@@ -82,11 +82,13 @@ def test_migrations_applied_by_stock_yoyo_are_adopted(empty_db_url: str) -> None
         capture_output=True,
         check=True,
     )
-    plan = api.status(empty_db_url, MIGRATIONS_DIR)
+    plan = api.status(empty_db_url, MIGRATIONS_DIR).plan
     assert {e.state for e in plan.entries} == {State.UNTRACKED}
     result = api.migrate(empty_db_url, MIGRATIONS_DIR)
     assert result.applied == [] and len(result.adopted) == 2
-    assert {e.state for e in api.status(empty_db_url, MIGRATIONS_DIR).entries} == {State.APPLIED}
+    assert {e.state for e in api.status(empty_db_url, MIGRATIONS_DIR).plan.entries} == {
+        State.APPLIED
+    }
 
 
 def test_dry_run_prints_sql_and_changes_nothing(empty_db_url: str) -> None:
@@ -118,7 +120,14 @@ def test_cli_migrate_json_and_status_check(empty_db_url: str) -> None:
     assert "2 migration(s) pending" in res.stderr
     res = run_cli("status", "--check", "--format", "json", "--database-url", empty_db_url)
     assert res.code == 3
-    assert json.loads(res.stdout)["pending"] == 2  # one JSON document, not two
+    gate = json.loads(res.stdout)  # one JSON document, not two
+    assert (gate["pending"], gate["command"], gate["ok"], gate["exit_code"]) == (
+        2,
+        "status",
+        False,
+        3,
+    )
+    assert "error: 2 migration(s) pending" in res.stderr
 
     res = run_cli("migrate", "--format", "json", "--database-url", empty_db_url)
     assert res.code == 0, res.output
@@ -128,6 +137,14 @@ def test_cli_migrate_json_and_status_check(empty_db_url: str) -> None:
         "0002_tutoring_sessions_schedule_fields",
     ]
     assert all(a["duration_ms"] >= 0 and a["attempts"] == 1 for a in payload["applied"])
+    # The envelope every command's JSON shares, then migrate's own keys.
+    assert list(payload)[:4] == ["version", "command", "ok", "exit_code"]
+    assert (payload["version"], payload["command"], payload["ok"], payload["exit_code"]) == (
+        1,
+        "migrate",
+        True,
+        0,
+    )
 
     res = run_cli("status", "--check", "--database-url", empty_db_url)
     assert res.code == 0, res.output
@@ -143,10 +160,10 @@ def test_edited_applied_migration_is_refused_until_repaired(
     # CRLF line endings alone are not an edit.
     baseline = migrations / "0001_baseline.sql"
     baseline.write_bytes(baseline.read_bytes().replace(b"\n", b"\r\n"))
-    assert {e.state for e in api.status(empty_db_url, migrations).entries} == {State.APPLIED}
+    assert {e.state for e in api.status(empty_db_url, migrations).plan.entries} == {State.APPLIED}
 
     baseline.write_text(baseline.read_text() + "\n-- an innocent-looking edit\n")
-    plan = api.status(empty_db_url, migrations)
+    plan = api.status(empty_db_url, migrations).plan
     assert [e.id for e in plan.having(State.MODIFIED)] == ["0001_baseline"]
 
     res = run_cli("migrate", "--database-url", empty_db_url, "--migrations-dir", str(migrations))
@@ -161,7 +178,7 @@ def test_edited_applied_migration_is_refused_until_repaired(
         "repair", "--yes", "--database-url", empty_db_url, "--migrations-dir", str(migrations)
     )
     assert res.code == 0, res.output
-    assert {e.state for e in api.status(empty_db_url, migrations).entries} == {State.APPLIED}
+    assert {e.state for e in api.status(empty_db_url, migrations).plan.entries} == {State.APPLIED}
 
 
 def test_renamed_and_deleted_migrations_are_detected(empty_db_url: str, tmp_path: Path) -> None:
@@ -172,7 +189,7 @@ def test_renamed_and_deleted_migrations_are_detected(empty_db_url: str, tmp_path
     (migrations / "0002_tutoring_sessions_schedule_fields.rollback.sql").rename(
         migrations / "0002_session_fields.rollback.sql"
     )
-    plan = api.status(empty_db_url, migrations)
+    plan = api.status(empty_db_url, migrations).plan
     renamed = plan.having(State.RENAMED)
     assert [(e.id, e.renamed_from) for e in renamed] == [
         ("0002_session_fields", "0002_tutoring_sessions_schedule_fields")
@@ -182,7 +199,7 @@ def test_renamed_and_deleted_migrations_are_detected(empty_db_url: str, tmp_path
         api.migrate(empty_db_url, migrations)
 
     (migrations / "0002_session_fields.sql").unlink()
-    plan = api.status(empty_db_url, migrations)
+    plan = api.status(empty_db_url, migrations).plan
     assert [e.id for e in plan.having(State.MISSING)] == ["0002_tutoring_sessions_schedule_fields"]
     with pytest.raises(IntegrityFailure, match="its file is gone"):
         api.migrate(empty_db_url, migrations)
@@ -198,7 +215,7 @@ def test_failing_migration_is_rolled_back_and_named(empty_db_url: str, tmp_path:
     assert "apply of 0003_broken failed" in res.stderr
     assert "rolled back" in res.stderr and "Traceback" not in res.output
     assert scalar(empty_db_url, "SELECT to_regclass('half_done')") is None
-    plan = api.status(empty_db_url, migrations)
+    plan = api.status(empty_db_url, migrations).plan
     assert [e.id for e in plan.pending] == ["0003_broken"]
     assert len(plan.having(State.APPLIED)) == 2  # the good ones before it stay applied
 
@@ -211,16 +228,89 @@ def test_rollback_and_reapply(empty_db_url: str) -> None:
     res = run_cli("rollback", "--yes", "--database-url", empty_db_url)
     assert res.code == 0, res.output
     assert not set(NEW_COLUMNS) & set(columns(empty_db_url, "tutoring_sessions"))
-    assert [e.id for e in api.status(empty_db_url, MIGRATIONS_DIR).pending] == [
+    assert [e.id for e in api.status(empty_db_url, MIGRATIONS_DIR).plan.pending] == [
         "0002_tutoring_sessions_schedule_fields"
     ]
 
-    api.rollback(empty_db_url, MIGRATIONS_DIR, all_=True)
+    api.rollback(empty_db_url, MIGRATIONS_DIR, api.RollbackSelection(all=True))
     assert scalar(empty_db_url, "SELECT to_regclass('tutoring_sessions')") is None
     assert scalar(empty_db_url, "SELECT count(*) FROM _yoyo_migration") == 0
 
     api.migrate(empty_db_url, MIGRATIONS_DIR)
     assert set(NEW_COLUMNS) <= set(columns(empty_db_url, "tutoring_sessions"))
+
+
+def test_rollback_confirms_and_runs_in_one_locked_session(
+    migrated_db_url: str, tmp_path: Path
+) -> None:
+    """What the prompt showed is what runs: the lock is held while it waits, and the
+    rollback text read for the plan is the one executed, whatever the disk says later."""
+    migrations = copy_migrations(tmp_path / "m")
+    rollback_file = migrations / "0002_tutoring_sessions_schedule_fields.rollback.sql"
+    asked: list[tuple[str, str]] = []
+
+    def confirm(question: str, action: str) -> bool:
+        asked.append((question, action))
+        # Another run cannot take the lock meanwhile ...
+        with pytest.raises(LockNotAcquired):
+            api.migrate(migrated_db_url, migrations, api.MigrateOptions(lock_timeout_s=0))
+        # ... and an edit made after the plan changes nothing about what runs.
+        rollback_file.write_text("SELECT 1/0;\n")
+        return True
+
+    report = api.rollback(migrated_db_url, migrations, confirm=confirm)
+    ((question, action),) = asked
+    assert action == "roll back 0002_tutoring_sessions_schedule_fields"
+    assert question.startswith("Roll back 0002_tutoring_sessions_schedule_fields on ")
+    assert "***" in question or "@" not in question  # the URL is shown redacted
+    assert [r.migration_id for r in report.rolled_back] == [
+        "0002_tutoring_sessions_schedule_fields"
+    ]
+    assert not set(NEW_COLUMNS) & set(columns(migrated_db_url, "tutoring_sessions"))
+
+
+def test_declined_rollback_changes_nothing(migrated_db_url: str) -> None:
+    with pytest.raises(Aborted):
+        api.rollback(migrated_db_url, MIGRATIONS_DIR, confirm=lambda question, action: False)
+    assert set(NEW_COLUMNS) <= set(columns(migrated_db_url, "tutoring_sessions"))
+    assert api.status(migrated_db_url, MIGRATIONS_DIR).plan.pending == []
+
+
+def test_rollback_without_a_rollback_file_fails_before_asking(
+    migrated_db_url: str, tmp_path: Path
+) -> None:
+    migrations = copy_migrations(tmp_path / "m")
+    (migrations / "0002_tutoring_sessions_schedule_fields.rollback.sql").unlink()
+
+    def confirm(question: str, action: str) -> bool:
+        raise AssertionError("asked to confirm a rollback that cannot run")
+
+    with pytest.raises(MigrationFailed, match="no .rollback.sql file"):
+        api.rollback(migrated_db_url, migrations, confirm=confirm)
+
+
+def test_repair_confirms_under_the_lock(empty_db_url: str, tmp_path: Path) -> None:
+    migrations = copy_migrations(tmp_path / "m")
+    api.migrate(empty_db_url, migrations)
+    baseline = migrations / "0001_baseline.sql"
+    baseline.write_text(baseline.read_text() + "\n-- reviewed\n")
+    with pytest.raises(Aborted):
+        api.repair(empty_db_url, migrations, confirm=lambda question, action: False)
+    modified = api.status(empty_db_url, migrations).plan.having(State.MODIFIED)
+    assert [e.id for e in modified] == ["0001_baseline"]  # declined: nothing recorded
+    res = run_cli("repair", "--database-url", empty_db_url, "--migrations-dir", str(migrations))
+    assert res.code == 2 and "refusing to repair without --yes" in res.stderr
+
+    def confirm(question: str, action: str) -> bool:
+        assert question == "Accept: 0001_baseline edited after it was applied?"
+        with pytest.raises(LockNotAcquired):
+            api.migrate(empty_db_url, migrations, api.MigrateOptions(lock_timeout_s=0))
+        return True
+
+    assert api.repair(empty_db_url, migrations, confirm=confirm).done == [
+        "accepted the edited 0001_baseline"
+    ]
+    assert {e.state for e in api.status(empty_db_url, migrations).plan.entries} == {State.APPLIED}
 
 
 def test_rollback_refuses_to_destroy_data(migrated_db_url: str) -> None:

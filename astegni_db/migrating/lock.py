@@ -3,12 +3,13 @@
 yoyo locks with a row in ``yoyo_lock``: a killed run leaves the row behind
 and every later run waits, then fails. An advisory lock belongs to the
 server session, so the server drops it the moment the process or its
-connection dies; nothing is ever left to clean up by hand.
+connection dies; nothing is ever left to clean up by hand, and it is never
+released any other way: closing the session is the release.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from astegni_db import sqlfiles
 from astegni_db.errors import LockNotAcquired
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 LOCK_KEY = (0x41535445, 0x474E4931)
 
 
-def acquire(conn: psycopg.Connection, timeout_s: float) -> None:
+def acquire(conn: psycopg.Connection[Any], timeout_s: float) -> None:
     """Take the migration lock, waiting at most ``timeout_s`` (0: do not wait)."""
     import psycopg
 
@@ -41,12 +42,7 @@ def acquire(conn: psycopg.Connection, timeout_s: float) -> None:
         conn.execute("SELECT set_config('lock_timeout', '0', false)")
 
 
-def release(conn: psycopg.Connection) -> None:
-    if not conn.closed:
-        conn.execute("SELECT pg_advisory_unlock(%s, %s)", LOCK_KEY)
-
-
-def _held_elsewhere(conn: psycopg.Connection, timeout_s: float) -> LockNotAcquired:
+def _held_elsewhere(conn: psycopg.Connection[Any], timeout_s: float) -> LockNotAcquired:
     rows = conn.execute(
         sqlfiles.load("lock_holders"), {"k1": LOCK_KEY[0], "k2": LOCK_KEY[1]}
     ).fetchall()

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from astegni_db.migrating.bookkeeping import AppliedMigration
-from astegni_db.migrating.sources import MigrationFile
+from astegni_db.project.migration_files import MigrationFile
 
 
 class State(StrEnum):

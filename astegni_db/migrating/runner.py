@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from astegni_db import db, sqlfiles
+from astegni_db import db, settings, sqlfiles
 from astegni_db.errors import AstegniError, LockNotAcquired, MigrationFailed, PermissionDenied
 from astegni_db.migrating import bookkeeping
-from astegni_db.migrating.sources import MigrationFile
+from astegni_db.project.migration_files import MigrationFile
 
 if TYPE_CHECKING:
     import psycopg
@@ -36,15 +36,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long one DDL attempt may wait for a lock, and how often we try again.
+    """How long one DDL attempt may wait for a lock, and how often we try again."""
 
-    The default waits 200 ms at most per attempt: long enough for the
-    millisecond transactions of a busy OLTP table to finish, short enough
-    that the queries queued behind our ALTER barely notice.
-    """
-
-    lock_timeout_ms: int = 200
-    retries: int = 10
+    lock_timeout_ms: int = settings.DEFAULT_DDL_LOCK_TIMEOUT_MS
+    retries: int = settings.DEFAULT_DDL_RETRIES
     backoff_initial_s: float = 0.2
     backoff_max_s: float = 5.0
 
@@ -97,10 +92,7 @@ def make_backend(conn: psycopg.Connection, dbname: str) -> Any:
 def ensure_bookkeeping(backend: Any) -> None:
     """yoyo's internal tables at its current schema version, plus our checksum table."""
     conn = backend.connection
-    schema, user, can_create = conn.execute(
-        "SELECT current_schema(), current_user, "
-        "coalesce(has_schema_privilege(current_schema(), 'CREATE'), false)"
-    ).fetchone()
+    schema, user, can_create = conn.execute(sqlfiles.load("schema_privilege")).fetchone()
     if schema is None:
         raise PermissionDenied("no schema on the search_path exists; set search_path in the URL")
     if not can_create:
@@ -121,10 +113,7 @@ def ensure_bookkeeping(backend: Any) -> None:
     # Otherwise yoyo re-checks its internal schema (a scan of
     # information_schema.tables) on every mark/unmark/log call.
     backend._internal_schema_updated = True
-    if conn.execute("SELECT to_regclass(%s)", (bookkeeping.CHECKSUM_TABLE,)).fetchone()[0] is None:
-        with conn.transaction():
-            conn.execute(bookkeeping.CREATE_CHECKSUM_TABLE)
-            conn.execute(bookkeeping.COMMENT_CHECKSUM_TABLE)
+    bookkeeping.create_checksum_table(conn)
 
 
 class _BlockerWatcher:
@@ -307,13 +296,11 @@ def _run_steps(backend: Any, mf: MigrationFile, migration: Any, direction: str) 
     if not mf.is_sql:
         migration.process_steps(backend, direction)
         return
-    if direction == "apply":
-        text = mf.text
-    elif mf.rollback_path is not None:
-        text = mf.rollback_path.read_text(encoding="utf-8")
-    else:
-        return
-    backend.connection.execute(text.removeprefix("\ufeff"))  # the server rejects a BOM
+    # The text read (and checksummed, and shown) when the plan was made, not the
+    # file as it may be now.
+    text = mf.sql if direction == "apply" else mf.rollback_sql
+    if text is not None:
+        backend.connection.execute(text)
 
 
 def _record(backend: Any, mf: MigrationFile, migration: Any, direction: str) -> None:
@@ -321,10 +308,10 @@ def _record(backend: Any, mf: MigrationFile, migration: Any, direction: str) -> 
     backend.log_migration(migration, direction)
     if direction == "apply":
         backend.mark_one(migration, log=False)
-        conn.execute(bookkeeping.UPSERT_CHECKSUM, (mf.id, mf.checksum))
+        bookkeeping.record_checksum(conn, mf.id, mf.checksum)
     else:
         backend.unmark_one(migration, log=False)
-        conn.execute(bookkeeping.DELETE_CHECKSUM, (mf.id,))
+        bookkeeping.forget_checksum(conn, mf.id)
 
 
 def _failed(

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from astegni_db.errors import ConfigError
-from astegni_db.migrating.sources import ROLLBACK_SUFFIX
+from astegni_db.project.migration_files import ROLLBACK_SUFFIX, load_migration_files
 
 _NUMBER = re.compile(r"^(\d+)_")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
@@ -35,12 +35,11 @@ def new_migration(directory: Path, name: str) -> tuple[Path, Path]:
             f"invalid migration name {name!r}: use letters, digits and underscores, "
             "e.g. add_session_location_index"
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    existing = sorted(
-        p.stem
-        for p in directory.iterdir()
-        if p.suffix == ".sql" and not p.name.endswith(ROLLBACK_SUFFIX)
-    )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the migrations directory {directory}: {exc}") from None
+    existing = [m.id for m in load_migration_files(directory)]
     numbers = [int(m.group(1)) for stem in existing if (m := _NUMBER.match(stem))]
     migration_id = f"{max(numbers, default=0) + 1:04d}_{slug}"
     forward = directory / f"{migration_id}.sql"

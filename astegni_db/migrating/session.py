@@ -1,0 +1,102 @@
+"""One locked session: the connection that holds the migration lock, yoyo's backend
+over it, and the plan read under that lock.
+
+migrate, rollback and repair each run entirely inside one such session: what
+the plan says (and what a user confirmed) is what runs, because no other
+astegni-db run can change the bookkeeping between planning and running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from astegni_db import db
+from astegni_db.errors import ConfigError
+from astegni_db.migrating import bookkeeping, lock, runner
+from astegni_db.migrating.plan import Entry, Plan, build_plan
+from astegni_db.project.migration_files import MigrationFile, load_migration_files
+from astegni_db.settings import DatabaseTarget
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+@dataclass(frozen=True)
+class LockedSession:
+    target: DatabaseTarget
+    conn: psycopg.Connection[Any]
+    backend: Any  # yoyo's backend, driving conn
+    plan: Plan
+    migrations_dir: Path
+
+    def yoyo_migrations(self, needed: list[Entry]) -> dict[str, Any]:
+        """yoyo's Migration objects; those of ``needed`` parsed now, before anything runs.
+
+        Only what is about to run is parsed (yoyo imports a .py migration to
+        parse it): applied files are guarded by their checksums instead.
+        """
+        from yoyo import read_migrations
+        from yoyo.exceptions import BadMigration
+
+        found = {m.id: m for m in read_migrations(str(self.migrations_dir))}
+        for mf in files_of(needed):
+            try:
+                found[mf.id].load()
+            except BadMigration as exc:
+                raise ConfigError(f"{mf.path}: cannot be loaded: {exc.args[-1]}") from None
+            except Exception as exc:  # a .py migration can raise anything while importing
+                raise ConfigError(
+                    f"{mf.path}: cannot be loaded: {type(exc).__name__}: {exc}"
+                ) from None
+        return found
+
+
+def files_of(entries: list[Entry]) -> list[MigrationFile]:
+    return [e.file for e in entries if e.file is not None]
+
+
+def read_plan(target: DatabaseTarget, migrations_dir: Path, *, purpose: str) -> Plan:
+    """The plan without the lock: for status and dry runs, which need only SELECT."""
+    import psycopg
+
+    files = load_migration_files(migrations_dir)
+    with db.read_only_session(target, purpose=purpose, doing="reading the history") as conn:
+        try:
+            applied = bookkeeping.read_applied(conn)
+        except psycopg.Error as exc:
+            raise db.translate(exc, target, "reading the migration history") from None
+    return build_plan(files, applied)
+
+
+@contextlib.contextmanager
+def locked_session(
+    target: DatabaseTarget, migrations_dir: Path, *, purpose: str, lock_timeout_s: float
+) -> Iterator[LockedSession]:
+    """Read the files (refusing unreadable ones before connecting), connect, lock, plan.
+
+    Closing the session releases the lock, whatever happened inside.
+    """
+    import psycopg
+
+    files = load_migration_files(migrations_dir)
+    conn = db.connect(target, purpose=purpose)
+    try:
+        try:
+            db.end_with_client(conn)
+            lock.acquire(conn, lock_timeout_s)
+            backend = runner.make_backend(conn, target.dbname)
+            runner.ensure_bookkeeping(backend)
+        except psycopg.Error as exc:
+            raise db.translate(exc, target, "preparing the migration history tables") from None
+        try:
+            plan = build_plan(files, bookkeeping.read_applied(conn))
+        except psycopg.Error as exc:
+            raise db.translate(exc, target, "reading the migration history") from None
+        yield LockedSession(target, conn, backend, plan, migrations_dir)
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()
