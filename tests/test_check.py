@@ -11,14 +11,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from astegni_db.check import CheckReport, PhaseResult, render, run_check
 from astegni_db.disposable import Server
 from astegni_db.disposable.local import find_bindir
 from astegni_db.errors import ConfigError, ExitCode
-from tests.cli_runner import MIGRATIONS_DIR, REPO, copy_migrations
+from astegni_db.reporting import render
+from astegni_db.roundtrip.report import CheckReport, PhaseResult
+from astegni_db.roundtrip.run import run_check
+from astegni_db.settings import dbname_of
+from tests.helpers import MIGRATIONS_DIR, QUERIES, SPEC, copy_migrations, run_cli
 
-SPEC = REPO / "checks" / "schema.toml"
-QUERIES = REPO / "checks" / "queries"
 PHASES = [
     "start server",
     "migrate",
@@ -228,22 +229,22 @@ def test_bad_input_fails_before_starting_anything(tmp_path: Path) -> None:
 
 
 def test_command_prints_json_and_writes_junit(tmp_path: Path, on_session_server: str) -> None:
-    from astegni_db.check.command import run_check_command
-
     migrations = with_extra_migration(tmp_path, "0003_reminders", LEAKY_FORWARD, LEAKY_ROLLBACK)
     junit_path = tmp_path / "check.xml"
-    out = StringIO()
-    code = run_check_command(
-        migrations,
-        spec_path=SPEC,
-        queries_dir=QUERIES,
-        backend=on_session_server,
-        fmt="json",
-        junit=junit_path,
-        stdout=out,
+    done = run_cli(
+        "check",
+        "--migrations-dir",
+        str(migrations),
+        "--backend",
+        on_session_server,
+        "--format",
+        "json",
+        "--junit",
+        str(junit_path),
     )
-    assert code == ExitCode.FAILURE
-    payload = json.loads(out.getvalue())
+    assert done.code == ExitCode.FAILURE
+    payload = json.loads(done.stdout)
+    assert payload["command"] == "check"
     assert payload["ok"] is False and payload["exit_code"] == 1
     assert payload["phases"][3]["migration"] == "0003_reminders"
     suite = ET.parse(junit_path).getroot().find("testsuite")
@@ -288,8 +289,8 @@ def test_text_report_shows_each_phase_and_the_failure_details() -> None:
 def test_dump_loads_without_psql_too(
     tmp_path: Path, empty_db_url: str, pg_server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from astegni_db.check import fixtures
     from astegni_db.disposable import temporary_database
+    from astegni_db.roundtrip import fixtures
 
     with psycopg.connect(empty_db_url, autocommit=True) as conn:
         conn.execute(PARTIAL_LEGACY_SCHEMA)
@@ -304,7 +305,8 @@ def test_dump_loads_without_psql_too(
     assert "OWNER TO" in dump.read_text()  # dropped on load: the role may not exist
     monkeypatch.setattr(fixtures, "find_psql", lambda: None)
     with temporary_database(pg_server, purpose="dump") as url:
-        assert "statement by statement" in fixtures.load_dump(url, dump)
+        target = pg_server.target(dbname_of(url))
+        assert "statement by statement" in fixtures.load_dump(target, dump)
         with psycopg.connect(url) as conn:
             rows = conn.execute(
                 "SELECT attname FROM pg_attribute WHERE attrelid = 'tutor_profiles'::regclass "

@@ -8,34 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import psycopg
-
 from astegni_db import db, sqlfiles
-from astegni_db.errors import ConnectionFailed, MigrationFailed
-from astegni_db.migrating import bookkeeping
-
-# Created by the first migrate and deliberately kept by every rollback.
-BOOKKEEPING_TABLES = (
-    bookkeeping.MIGRATION_TABLE,
-    bookkeeping.CHECKSUM_TABLE,
-    "_yoyo_log",
-    "_yoyo_version",
-    "yoyo_lock",
-)
+from astegni_db.migrating.bookkeeping import BOOKKEEPING_TABLES
+from astegni_db.settings import DatabaseTarget
 
 Snapshot = dict[str, str]  # "kind identity" -> description
 
 
-def snapshot(url: str) -> Snapshot:
-    try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
-            rows = conn.execute(
-                sqlfiles.load("schema_objects"), {"ignored": list(BOOKKEEPING_TABLES)}
-            ).fetchall()
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(f"lost the check database: {db.describe_db_error(exc)}") from None
-    except psycopg.Error as exc:
-        raise MigrationFailed(f"reading the schema failed: {db.describe_db_error(exc)}") from None
+def snapshot(target: DatabaseTarget) -> Snapshot:
+    with db.read_only_session(target, purpose="check", doing="reading the schema") as conn:
+        rows = conn.execute(
+            sqlfiles.load("schema_objects"), {"ignored": list(BOOKKEEPING_TABLES)}
+        ).fetchall()
     return {f"{kind} {ident}": description for kind, ident, description in rows}
 
 

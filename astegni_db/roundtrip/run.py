@@ -19,13 +19,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from astegni_db import api
-from astegni_db.check.objects import ObjectDiff, Snapshot, diff, snapshot
-from astegni_db.check.report import CheckReport, PhaseResult
 from astegni_db.disposable.server import Server
-from astegni_db.errors import AstegniError, ConfigError, ConnectionFailed, ExitCode
+from astegni_db.errors import AstegniError, ConfigError, ExitCode
+from astegni_db.migrating import commands
 from astegni_db.migrating.runner import Event
-from astegni_db.migrating.sources import load_migration_files
+from astegni_db.project.migration_files import load_migration_files
+from astegni_db.project.queries import load_queries
+from astegni_db.project.spec import load_spec
+from astegni_db.roundtrip.objects import ObjectDiff, Snapshot, diff, snapshot
+from astegni_db.roundtrip.report import CheckReport, PhaseResult
+from astegni_db.settings import DatabaseTarget, dbname_of
+from astegni_db.verify.run import verify
 
 FindingKey = tuple[str, str, str, str]  # table, kind, object, actual
 
@@ -41,7 +45,7 @@ class _Step:
 class _Tracker:
     """Receives the engine's progress events; snapshots the schema after each step."""
 
-    url: str
+    target: DatabaseTarget
     verify_after: Callable[[], frozenset[FindingKey]] | None = None
     applied: list[_Step] = field(default_factory=list)
     rolled_back: list[_Step] = field(default_factory=list)
@@ -52,7 +56,7 @@ class _Tracker:
             self.current = event.migration_id
         if event.kind != "done":
             return
-        step = _Step(event.migration_id, snapshot(self.url))
+        step = _Step(event.migration_id, snapshot(self.target))
         if event.direction == "apply":
             if self.verify_after is not None:
                 step.failing = self.verify_after()
@@ -110,8 +114,6 @@ def run_check(
     raises ConfigError before anything starts.
     """
     from astegni_db.disposable import start_server
-    from astegni_db.verify.queries import load_queries
-    from astegni_db.verify.spec import load_spec
 
     if from_dump is not None and legacy_state is not None:
         raise ConfigError("--from-dump and --legacy-state cannot be combined")
@@ -131,69 +133,62 @@ def run_check(
         report.started_from = f"the legacy state {legacy_state}"
     phases = _Phases(report)
     with contextlib.ExitStack() as stack:
-        url = ""
+        # Replaced by the first phase; unused when it fails (every later phase is skipped).
+        target = DatabaseTarget(url="", source="(no server started)")
         with phases.run("start server") as result:
             server = stack.enter_context(start_server(backend))
             report.backend = server.backend
-            url = stack.enter_context(_new_database(server))
+            target = stack.enter_context(_new_database(server))
             result.detail = f"{server.backend} server, a new database"
         if from_dump is not None or legacy_state is not None:
-            _load_fixture(phases, url, from_dump, legacy_state)
-        _lifecycle(phases, url, migrations_dir, spec_path, queries_dir, strict, round_trip)
+            _load_fixture(phases, target, from_dump, legacy_state)
+        _lifecycle(phases, target, migrations_dir, spec_path, queries_dir, strict, round_trip)
     return report
 
 
 @contextlib.contextmanager
-def _new_database(server: Server) -> Iterator[str]:
-    """A database of our own on ``server``; an unreachable server is a one-line error (7)."""
-    import psycopg
-
+def _new_database(server: Server) -> Iterator[DatabaseTarget]:
+    """A database of our own on ``server``, dropped whatever happens."""
     from astegni_db.disposable import temporary_database
-    from astegni_db.settings import redact_url
 
     database = temporary_database(server, purpose="check")
     try:
         url = database.__enter__()
-    except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConnectionFailed(
-            f"cannot create the check database on {redact_url(server.url)}: {first}"
-        ) from None
+    except AstegniError as exc:
+        raise type(exc)(f"cannot create the check database: {exc.message}", hint=exc.hint) from None
     try:
-        yield url
+        yield server.target(dbname_of(url))
     finally:
         database.__exit__(None, None, None)  # dropped whatever happened
 
 
 def _load_fixture(
-    phases: _Phases, url: str, from_dump: Path | None, legacy_state: str | None
+    phases: _Phases, target: DatabaseTarget, from_dump: Path | None, legacy_state: str | None
 ) -> None:
-    from astegni_db.check.fixtures import load_dump, load_legacy_state
+    from astegni_db.roundtrip.fixtures import load_dump, load_legacy_state
 
     if phases.stopped:
         phases.skip("load fixture", f"skipped: {phases.stopped}")
         return
     with phases.run("load fixture") as result:
         if from_dump is not None:
-            result.detail = load_dump(url, from_dump)
+            result.detail = load_dump(target, from_dump)
         elif legacy_state is not None:
-            result.detail = load_legacy_state(url, legacy_state)
+            result.detail = load_legacy_state(target, legacy_state)
 
 
 def _lifecycle(
     phases: _Phases,
-    url: str,
+    target: DatabaseTarget,
     migrations_dir: Path,
     spec_path: Path,
     queries_dir: Path | None,
     strict: bool,
     round_trip: bool,
 ) -> None:
-    from astegni_db.verify import verify
-
     def failing_now() -> frozenset[FindingKey]:
         try:
-            found = verify(url, spec_path, queries_dir, strict)
+            found = verify(target, spec_path, queries_dir, strict=strict)
         except AstegniError:
             return frozenset()  # the verify phase itself will report it
         return frozenset((f.table, f.kind, f.object, f.actual) for f in found.failing)
@@ -211,29 +206,29 @@ def _lifecycle(
             phases.skip(name, f"skipped: {phases.stopped}")
         return
     before: Snapshot = {}
-    first = _Tracker(url, failing_now)
+    first = _Tracker(target, failing_now)
     with phases.run("migrate", migration=lambda: first.current) as result:
-        before = snapshot(url)
-        applied = api.migrate(url, migrations_dir, on_event=first.on_event).applied
+        before = snapshot(target)
+        applied = commands.migrate(target, migrations_dir, on_event=first.on_event).applied
         result.detail = f"applied {len(applied)} migration(s)"
         result.lines = [f"{r.migration_id}: {r.duration_ms:.0f} ms" for r in applied]
     if phases.stopped:
         for name in names[1:]:
             phases.skip(name, f"skipped: {phases.stopped}")
         return
-    _verify_phase(phases, "verify", url, spec_path, queries_dir, strict, first.applied)
+    _verify_phase(phases, "verify", target, spec_path, queries_dir, strict, first.applied)
     if not round_trip:
         for name in names[2:]:
-            phases.skip(name, "skipped: round trip disabled (--no-rollback)")
+            phases.skip(name, "skipped: round trip disabled (--no-round-trip)")
         return
-    restored_exactly = _rollback_phases(phases, url, migrations_dir, before, first)
+    restored_exactly = _rollback_phases(phases, target, migrations_dir, before, first)
     if phases.stopped:
         for name in names[4:]:
             phases.skip(name, f"skipped: {phases.stopped}")
         return
-    again = _Tracker(url, failing_now)
+    again = _Tracker(target, failing_now)
     with phases.run("migrate again", migration=lambda: again.current) as result:
-        reapplied = api.migrate(url, migrations_dir, on_event=again.on_event).applied
+        reapplied = commands.migrate(target, migrations_dir, on_event=again.on_event).applied
         result.detail = f"applied {len(reapplied)} migration(s) again"
         if not restored_exactly:
             # The rollback dropped adopted (pre-existing) objects, so the
@@ -241,7 +236,7 @@ def _lifecycle(
             result.detail += "; not compared with the first run (its start state is gone)"
             changed = ObjectDiff()
         elif first.applied:
-            changed = diff(first.applied[-1].schema, snapshot(url))
+            changed = diff(first.applied[-1].schema, snapshot(target))
         else:
             changed = ObjectDiff()
         if changed.left_behind or changed.removed or changed.changed:
@@ -254,22 +249,20 @@ def _lifecycle(
     if phases.stopped:
         phases.skip("verify again", f"skipped: {phases.stopped}")
         return
-    _verify_phase(phases, "verify again", url, spec_path, queries_dir, strict, again.applied)
+    _verify_phase(phases, "verify again", target, spec_path, queries_dir, strict, again.applied)
 
 
 def _verify_phase(
     phases: _Phases,
     name: str,
-    url: str,
+    target: DatabaseTarget,
     spec_path: Path,
     queries_dir: Path | None,
     strict: bool,
     history: list[_Step],
 ) -> None:
-    from astegni_db.verify import verify
-
     with phases.run(name) as result:
-        found = verify(url, spec_path, queries_dir, strict)
+        found = verify(target, spec_path, queries_dir, strict=strict)
         result.detail = found.summary_line()
         if found.ok:
             return
@@ -300,14 +293,19 @@ def _introduced_by(key: FindingKey, history: list[_Step]) -> str | None:
 
 
 def _rollback_phases(
-    phases: _Phases, url: str, migrations_dir: Path, before: Snapshot, first: _Tracker
+    phases: _Phases,
+    target: DatabaseTarget,
+    migrations_dir: Path,
+    before: Snapshot,
+    first: _Tracker,
 ) -> bool:
     """Roll everything back and compare; True when the start state came back exactly."""
-    back = _Tracker(url)
+    back = _Tracker(target)
     with phases.run("rollback") as result:
         error: AstegniError | None = None
         try:
-            api.rollback(url, migrations_dir, all_=True, on_event=back.on_event)
+            everything = commands.RollbackSelection(all=True)
+            commands.rollback(target, migrations_dir, everything, on_event=back.on_event)
         except AstegniError as exc:
             error = exc
         failing_step = back.current
@@ -336,7 +334,7 @@ def _rollback_phases(
     if phases.stopped:
         phases.skip("clean after rollback", f"skipped: {phases.stopped}")
         return False
-    final = diff(before, snapshot(url))
+    final = diff(before, snapshot(target))
     with phases.run("clean after rollback") as result:
         if final.undone:
             result.detail = "no objects of ours remain"

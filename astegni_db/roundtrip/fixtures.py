@@ -21,17 +21,17 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
 
-import psycopg
-
+from astegni_db import db
 from astegni_db.errors import ConfigError, MigrationFailed
+from astegni_db.project.migration_files import split_statements
+from astegni_db.settings import DatabaseTarget, without_password
 
 _OWNERSHIP = re.compile(r"^\s*(ALTER\s.*\sOWNER\s+TO\s|GRANT\s|REVOKE\s)", re.I)
 _META = re.compile(r"^\s*\\")
 
 
-def load_dump(url: str, path: Path) -> str:
+def load_dump(target: DatabaseTarget, path: Path) -> str:
     """Load a schema dump (or any SQL file); returns how it was loaded."""
     if not path.is_file():
         raise ConfigError(f"dump file not found: {path}")
@@ -42,10 +42,10 @@ def load_dump(url: str, path: Path) -> str:
     kept = "\n".join(line for line in text.splitlines() if not _OWNERSHIP.match(line))
     psql = find_psql()
     if psql is not None:
-        _run_psql(psql, url, kept, path)
+        _run_psql(psql, target, kept, path)
         return f"loaded {path.name} with {psql}"
     _run_statements(
-        url, "\n".join(line for line in kept.splitlines() if not _META.match(line)), path
+        target, "\n".join(line for line in kept.splitlines() if not _META.match(line)), path
     )
     return f"loaded {path.name} statement by statement (no psql found)"
 
@@ -62,19 +62,9 @@ def find_psql() -> Path | None:
     return None
 
 
-def _without_password(url: str) -> tuple[str, str | None]:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url, None
-    netloc = parts.netloc.rsplit("@", 1)
-    user = parts.username or ""
-    host = netloc[-1]
-    return urlunsplit(parts._replace(netloc=f"{user}@{host}")), unquote(parts.password)
-
-
-def _run_psql(psql: Path, url: str, sql_text: str, source: Path) -> None:
+def _run_psql(psql: Path, target: DatabaseTarget, sql_text: str, source: Path) -> None:
     # The password goes through the environment, never the command line.
-    safe_url, password = _without_password(url)
+    safe_url, password = without_password(target.url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     if password is not None:
         env["PGPASSWORD"] = password
@@ -93,33 +83,32 @@ def _run_psql(psql: Path, url: str, sql_text: str, source: Path) -> None:
         errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "FATAL" in line]
         reason = (errors or done.stderr.strip().splitlines() or ["psql failed"])[0]
         reason = reason.split(script.name, 1)[-1].lstrip(":")
-        raise MigrationFailed(f"loading {source} failed: {reason.strip()}")
+        raise MigrationFailed(f"loading {source} failed: {target.scrub(reason.strip())}")
 
 
-def _run_statements(url: str, sql_text: str, source: Path) -> None:
-    from astegni_db.lint.sqltext import split_statements
+def _run_statements(target: DatabaseTarget, sql_text: str, source: Path) -> None:
+    import psycopg
 
-    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+    with db.connect(target, purpose="check fixture") as conn:
         for statement, line in split_statements(sql_text):
             try:
                 conn.execute(statement.encode("utf-8"))
             except psycopg.Error as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                raise MigrationFailed(
-                    f"loading {source} failed near line {line}: {first}"
-                ) from None
+                doing = f"loading {source} near line {line}"
+                raise db.translate(exc, target, doing, migrating=False) from None
 
 
-def load_legacy_state(url: str, state: str) -> str:
+def load_legacy_state(target: DatabaseTarget, state: str) -> str:
     """A ``.sql`` file, or ``module:function`` called with the database URL."""
+    import psycopg
+
     if state.endswith(".sql"):
-        return load_dump(url, Path(state))
+        return load_dump(target, Path(state))
     builder = _import_callable(state)
     try:
-        builder(url)
+        builder(target.url)
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        raise MigrationFailed(f"building legacy state {state} failed: {first}") from None
+        raise db.translate(exc, target, f"building legacy state {state}", migrating=False) from None
     return f"built {state}"
 
 
