@@ -18,6 +18,7 @@ missing DATABASE_URL, so every entry point except :func:`stop` refuses.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -26,15 +27,35 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from astegni_db.errors import ConfigError
+from astegni_db.errors import ConfigError, ExitCode
+from astegni_db.settings import running_under_ci
+
+if TYPE_CHECKING:
+    from astegni_db.output import Ui
 
 DEV_DIR = Path(".astegni-db") / "dev"
 DATABASE = "astegni_dev"
-_CI_REFUSAL = (
-    "no database URL given and CI=true: set DATABASE_URL or pass --database-url "
-    "(the local dev database is never started under CI)"
-)
+
+
+@dataclass(frozen=True)
+class DevReport:
+    """What a `dev` command produced: one result line (a URL, a state), maybe a note."""
+
+    command: ClassVar[str] = "dev"
+
+    result: str
+    note: str | None = None  # for people, on stderr
+    exit_code: ExitCode = ExitCode.OK
+
+    def json_body(self) -> dict[str, Any]:
+        return {"result": self.result}
+
+    def write_text(self, ui: Ui) -> None:
+        if self.note:
+            ui.say(self.note)
+        ui.out(self.result)
 
 
 @dataclass(frozen=True)
@@ -60,13 +81,12 @@ class _State:
         return superuser_url(self.password, self.port, dbname)
 
 
-def running_under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 def _refuse_under_ci() -> None:
     if running_under_ci():
-        raise ConfigError(_CI_REFUSAL)
+        raise ConfigError(
+            f"the local dev database is never started under CI (CI={os.environ['CI'].strip()}): "
+            "set DATABASE_URL or pass --database-url"
+        )
 
 
 def _dev_dir(project_dir: Path | None) -> Path:
@@ -172,7 +192,7 @@ def _ensure_running(dev_dir: Path) -> _State:
         return state
     if local.port_is_listening(state.port):
         # Someone else took our port while the dev server was stopped: move, and remember.
-        state = _State(cluster.start_on_free_port(), state.password, state.backend, state.bindir)
+        state = dataclasses.replace(state, port=cluster.start_on_free_port())
         _write_state(dev_dir, state)
     else:
         cluster.start(state.port)
@@ -182,7 +202,7 @@ def _ensure_running(dev_dir: Path) -> _State:
 def _create_dev_database(state: _State) -> None:
     from astegni_db.disposable import Server, create_database, drop_database
 
-    server = Server(url=state.url("postgres"), backend=state.backend)
+    server = Server(url=state.url("postgres"), backend="dev database")
     drop_database(server, DATABASE)
     create_database(server, DATABASE)
 

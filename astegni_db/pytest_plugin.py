@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from astegni_db.disposable import DisposableDatabases, Server
+    from astegni_db.settings import DatabaseTarget
 
 _OFF_HINT = (
     "the astegni_db pytest plugin is off: run pytest with --astegni-db "
@@ -91,12 +92,19 @@ def migrations_dir(config: pytest.Config) -> Path:
     return path if path.is_absolute() else config.rootpath / path
 
 
+def migrate_template(target: DatabaseTarget, migrations: Path) -> None:
+    """How the plugin migrates a template: astegni-db's own migrate, checksums and all."""
+    from astegni_db import api
+
+    api.migrate(target, migrations)
+
+
 def open_databases(config: pytest.Config) -> Iterator[DisposableDatabases]:
     """Generator behind the session server fixtures of the plugin and of tests/conftest.py."""
     from astegni_db.disposable import DisposableDatabases, start_server
 
     with start_server(requested_backend(config)) as server:
-        databases = DisposableDatabases(server)
+        databases = DisposableDatabases(server, migrate_template)
         try:
             yield databases
         finally:

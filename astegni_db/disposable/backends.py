@@ -14,7 +14,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from astegni_db.disposable.server import BackendUnavailable, Server, plain_postgresql_url
+from astegni_db.disposable.server import BackendUnavailable, Server
+from astegni_db.settings import parse_database_url
 
 BACKENDS = ("container", "local", "url", "embedded")
 BACKEND_ENV = "ASTEGNI_DB_TEST_BACKEND"
@@ -56,7 +57,7 @@ def existing_server(url: str | None = None) -> Iterator[Server]:
     url = url or os.environ.get(URL_ENV)
     if not url:
         raise BackendUnavailable(f"backend 'url' needs {URL_ENV}=postgresql://user:pw@host/db")
-    yield Server(url=plain_postgresql_url(url), backend="url")
+    yield Server(url=parse_database_url(url, URL_ENV).url, backend="url")
 
 
 def start_server(backend: str | None = None) -> contextlib.AbstractContextManager[Server]:

@@ -4,6 +4,10 @@ Cloning a migrated template (CREATE DATABASE ... TEMPLATE) costs tens of
 milliseconds; migrating every test's database from scratch costs seconds.
 The next clone is made, and the last one dropped, in a background thread
 while a test runs, so a test rarely waits for either.
+
+What "migrated" means is the caller's: :class:`DisposableDatabases` is given
+the function that migrates a template (the pytest plugin passes astegni-db's
+own migrate), so this layer never calls up into the verbs.
 """
 
 from __future__ import annotations
@@ -13,15 +17,17 @@ import itertools
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-import psycopg
-from psycopg import sql
-
-from astegni_db.disposable.migrate import apply_migrations
+from astegni_db import db
 from astegni_db.disposable.server import Server
+from astegni_db.settings import DatabaseTarget
+
+# Migrates the (empty) database at the target with the migrations in the directory.
+MigrateTemplate = Callable[[DatabaseTarget, Path], object]
 
 _counter = itertools.count()
 _MAX_IDENTIFIER = 63
@@ -34,22 +40,35 @@ def unique_name(purpose: str) -> str:
     return name[:_MAX_IDENTIFIER]
 
 
-def _admin_connection(server: Server) -> psycopg.Connection[tuple[object, ...]]:
-    # CREATE/DROP DATABASE cannot run inside a transaction block.
-    return psycopg.connect(server.url, autocommit=True, connect_timeout=15)
+@contextlib.contextmanager
+def _admin_session(server: Server, doing: str) -> Iterator[Any]:
+    """Autocommit (CREATE/DROP DATABASE cannot run in a transaction block); driver errors
+    become one-line AstegniErrors naming the server, its password redacted."""
+    import psycopg
+
+    target = server.target()
+    with db.connect(target, purpose="disposable databases") as conn:
+        try:
+            yield conn
+        except psycopg.Error as exc:
+            raise db.translate(exc, target, doing, migrating=False) from None
 
 
 def create_database(server: Server, name: str, *, template: str | None = None) -> None:
+    from psycopg import sql
+
     query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template is not None:
         query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
-    with _admin_connection(server) as conn:
+    with _admin_session(server, f"creating database {name}") as conn:
         conn.execute(query)
 
 
 def drop_database(server: Server, name: str) -> None:
     """Drop ``name`` even if a test left connections open to it."""
-    with _admin_connection(server) as conn:
+    from psycopg import sql
+
+    with _admin_session(server, f"dropping database {name}") as conn:
         if conn.info.server_version >= 130000:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -114,8 +133,9 @@ class _ClonePool:
 class DisposableDatabases:
     """Per-session bookkeeping: one migrated template per migrations directory, clones per test."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, migrate: MigrateTemplate) -> None:
         self.server = server
+        self._migrate = migrate
         self._templates: dict[Path, str] = {}
         self._pools: dict[str, _ClonePool] = {}
         # A migration that fails once fails for every test: report it, don't retry it per test.
@@ -130,7 +150,7 @@ class DisposableDatabases:
             name = unique_name("tmpl")
             create_database(self.server, name)
             try:
-                apply_migrations(self.server.url_for(name), key)
+                self._migrate(self.server.target(name), key)
             except Exception as exc:
                 self._failures[key] = exc
                 drop_database(self.server, name)

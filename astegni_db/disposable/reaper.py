@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-_SCRIPT = Path(__file__).with_name("_reaper.py")
+_SCRIPT = Path(__file__).with_name("reaper_process.py")
 
 
 @contextlib.contextmanager

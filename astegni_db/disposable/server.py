@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from astegni_db.errors import ConfigError
+from astegni_db.settings import DatabaseTarget, parse_database_url, with_dbname
 
 
 class BackendUnavailable(ConfigError):
@@ -28,25 +28,9 @@ class Server:
 
     def url_for(self, dbname: str) -> str:
         """The same credentials and host, pointed at another database."""
-        return replace_dbname(self.url, dbname)
+        return with_dbname(self.url, dbname)
 
-
-def plain_postgresql_url(url: str) -> str:
-    """Normalise ``postgres://`` and ``postgresql+driver://`` to what psycopg accepts."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme not in ("postgres", "postgresql"):
-        raise ConfigError(f"not a PostgreSQL URL (scheme {parts.scheme!r}); expected postgresql://")
-    return urlunsplit(parts._replace(scheme="postgresql"))
-
-
-def replace_dbname(url: str, dbname: str) -> str:
-    parts = urlsplit(plain_postgresql_url(url))
-    return urlunsplit(parts._replace(path="/" + quote(dbname, safe="")))
-
-
-def dbname_of(url: str) -> str:
-    from urllib.parse import unquote
-
-    path = urlsplit(url).path.lstrip("/")
-    return unquote(path) or "postgres"
+    def target(self, dbname: str | None = None) -> DatabaseTarget:
+        """The server (or one of its databases) as a target for astegni-db's own verbs."""
+        url = self.url if dbname is None else self.url_for(dbname)
+        return parse_database_url(url, f"the {self.backend} throwaway server")

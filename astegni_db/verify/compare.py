@@ -8,17 +8,18 @@ definition; generated names never matter.
 
 from __future__ import annotations
 
-from astegni_db.verify.catalog import Catalog, LiveColumn, LiveForeignKey, LiveIndex, LiveTable
-from astegni_db.verify.findings import Finding
-from astegni_db.verify.spec import (
+import re
+
+from astegni_db.project.spec import (
     ColumnSpec,
     ForeignKeySpec,
     IndexSpec,
     Spec,
     TableSpec,
-    check_meaning,
     normalise_check,
 )
+from astegni_db.verify.catalog import Catalog, LiveColumn, LiveForeignKey, LiveIndex, LiveTable
+from astegni_db.verify.findings import Finding
 
 
 def compare_spec(spec: Spec, catalog: Catalog) -> list[Finding]:
@@ -32,7 +33,7 @@ def compare_spec(spec: Spec, catalog: Catalog) -> list[Finding]:
         findings += compare_columns(table, live)
         findings += compare_primary_key(table, live)
         findings += compare_foreign_keys(table, live)
-        findings += compare_checks(table, live)
+        findings += compare_check_constraints(table, live)
         findings += compare_indexes(table, live)
     findings += compare_unexpected_tables(spec, catalog)
     return findings
@@ -199,7 +200,7 @@ def _not_validated(table: str, obj: str, kind: str) -> Finding:
     )
 
 
-def compare_checks(table: TableSpec, live: LiveTable) -> list[Finding]:
+def compare_check_constraints(table: TableSpec, live: LiveTable) -> list[Finding]:
     findings = []
     live_by_meaning = {
         check_meaning(normalise_check(check.definition)): (normalise_check(check.definition), check)
@@ -277,3 +278,24 @@ def compare_indexes(table: TableSpec, live: LiveTable) -> list[Finding]:
                 )
             )
     return findings
+
+
+# Casts between the string types, which PostgreSQL prints differently for the
+# same CHECK depending on how it was created: a table restored from pg_dump
+# reads ARRAY[('a'::character varying)::text, ...] where the original read
+# (ARRAY['a'::character varying, ...])::text[].
+_STRING_CAST = re.compile(r"::(?:character varying|varchar|text|bpchar)(?:\(\d+\))?(?:\[\])?")
+# Parentheses around a single operand (a name, a literal, an ARRAY[...] of them),
+# never those of a function call: removing them cannot change what is computed.
+_PARENTHESISED_OPERAND = re.compile(r"(?<![\w\]])\(((?:[\w.\[\]\"]|'[^']*'|,)+)\)")
+
+
+def check_meaning(expression: str) -> str:
+    """What a normalised CHECK tests, with printing artefacts removed: for matching only."""
+    text = _STRING_CAST.sub("", expression)
+    text = re.sub(r"\s*,\s*", ",", text)
+    while True:
+        stripped = _PARENTHESISED_OPERAND.sub(r"\1", text)
+        if stripped == text:
+            return " ".join(text.split())
+        text = stripped

@@ -1,6 +1,6 @@
 """Clean up after a process that may die without running its finally blocks.
 
-Run by :mod:`astegni_db.disposable.reaper` as a plain script (no package
+The process :mod:`astegni_db.disposable.reaper` starts, as a plain script (no package
 imports, so it starts fast) in its own session, so Ctrl-C and process-group
 kills aimed at the test run do not reach it. It waits until its stdin reaches
 EOF, which happens when the owner closes it after cleaning up normally or when

@@ -10,18 +10,55 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from astegni_db.verify.catalog import Catalog, LiveColumn, LiveTable
-from astegni_db.verify.compare import index_spec_of
-from astegni_db.verify.spec import (
+from astegni_db import db
+from astegni_db.errors import ExitCode
+from astegni_db.project.spec import (
     SPEC_FORMAT,
     ColumnSpec,
     ForeignKeySpec,
     IndexSpec,
     Spec,
     TableSpec,
+    load_spec,
     normalise_check,
 )
+from astegni_db.settings import DatabaseTarget
+from astegni_db.verify.catalog import Catalog, LiveColumn, LiveTable, read_catalog
+from astegni_db.verify.compare import index_spec_of
+
+if TYPE_CHECKING:
+    from astegni_db.output import Ui
+
+
+@dataclass(frozen=True)
+class InspectReport:
+    command: ClassVar[str] = "inspect"
+
+    toml: str  # the live schema, in the spec's format
+    exit_code: ExitCode = ExitCode.OK
+
+    def json_body(self) -> dict[str, Any]:
+        return {"spec": self.toml}
+
+    def write_text(self, ui: Ui) -> None:
+        ui.write(self.toml)
+
+
+def inspect(target: DatabaseTarget, spec_path: Path) -> InspectReport:
+    spec = load_spec(spec_path)
+    with db.read_only_session(target, purpose="inspect", doing="inspecting") as conn:
+        catalog = read_catalog(conn, [*spec.tables, *spec.unexpected_tables])
+    described, notes = live_spec(spec, catalog)
+    header = [
+        f"Live schema of the tables in {spec_path}, written by `astegni-db inspect`.",
+        "allowed_values are copied from the spec: they are documentation, not schema.",
+        *notes,
+    ]
+    return InspectReport(spec_to_toml(described, header=header))
 
 
 def live_spec(spec: Spec, catalog: Catalog) -> tuple[Spec, list[str]]:

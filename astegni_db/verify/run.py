@@ -1,0 +1,45 @@
+"""verify: read the catalog once, compare it with the spec, check data and queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from astegni_db import db
+from astegni_db.project.queries import load_queries
+from astegni_db.project.spec import load_spec
+from astegni_db.settings import DatabaseTarget
+from astegni_db.verify.catalog import read_catalog
+from astegni_db.verify.compare import compare_spec
+from astegni_db.verify.data import check_allowed_values
+from astegni_db.verify.queries import check_queries
+from astegni_db.verify.report import VerifyReport
+
+
+def verify(
+    target: DatabaseTarget, spec_path: Path, queries_dir: Path | None, *, strict: bool = False
+) -> VerifyReport:
+    """Every finding about ``target``; the spec and query files are read, and any
+    error in them reported, before connecting."""
+    spec = load_spec(spec_path)
+    queries = load_queries(queries_dir) if queries_dir is not None else []
+    with db.read_only_session(target, purpose="verify", doing="verifying") as conn:
+        catalog = read_catalog(conn, [*spec.tables, *spec.unexpected_tables])
+        findings = compare_spec(spec, catalog)
+        findings += check_allowed_values(conn, spec.allowed_values, catalog)
+        findings += check_queries(conn, queries)
+    return VerifyReport(findings=findings, strict=strict)
+
+
+def data_warnings(target: DatabaseTarget, spec_path: Path) -> list[str]:
+    """Rows outside the spec's documented value sets, for migrate to report.
+
+    The migrations keep such rows ('Weekly', 'missed') as they are; saying so
+    after every migrate is what keeps that from being a silent choice.
+    """
+    spec = load_spec(spec_path)
+    if not spec.allowed_values:
+        return []
+    with db.read_only_session(target, purpose="data check", doing="checking values") as conn:
+        catalog = read_catalog(conn, list(spec.tables))
+        findings = check_allowed_values(conn, spec.allowed_values, catalog)
+    return [f.message for f in findings if f.status == "warning"]
