@@ -1,322 +1,286 @@
-"""The user's verbs as plain functions: config first, no printing, typed results.
+"""astegni-db as a library: every verb as a plain function returning a report.
 
-The CLI is built on these; tests and other programs call them directly.
+The CLI is built on these; tests and other programs call them directly. A
+database may be given as a resolved DatabaseTarget or as a URL string; a
+string is parsed here, at the library's edge, so everything below takes the
+typed target only. Nothing here prints: a report renders itself (text, JSON,
+JUnit) and owns its exit code; failures raise AstegniError subclasses.
+
+    from astegni_db import api
+    report = api.migrate("postgresql://app@db/astegni")
+    api.verify("postgresql://app@db/astegni").exit_code
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import importlib
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from astegni_db import db
-from astegni_db.errors import AstegniError, ConfigError, IntegrityFailure, MigrationFailed
-from astegni_db.migrating import bookkeeping, lock, runner
-from astegni_db.migrating.plan import Entry, Plan, State, build_plan
-from astegni_db.migrating.runner import Event, EventSink, RetryPolicy, StepResult
-from astegni_db.migrating.sources import MigrationFile, load_migration_files
-from astegni_db.settings import DatabaseTarget, parse_database_url
+from astegni_db import settings
+from astegni_db.errors import AstegniError
+from astegni_db.settings import DatabaseTarget
 
 if TYPE_CHECKING:
-    import psycopg
+    from astegni_db.devdb import DevReport
+    from astegni_db.lint.context import Runner
+    from astegni_db.lint.report import LintReport
+    from astegni_db.migrating.commands import Confirm, MigrateOptions, RollbackSelection
+    from astegni_db.migrating.reports import (
+        DryRunReport,
+        MigrateReport,
+        NewMigrationReport,
+        RepairReport,
+        RollbackReport,
+        StatusReport,
+    )
+    from astegni_db.migrating.runner import EventSink, RetryPolicy
+    from astegni_db.roundtrip.report import CheckReport
+    from astegni_db.verify.inspect import InspectReport
+    from astegni_db.verify.report import VerifyReport
 
-DEFAULT_MIGRATIONS_DIR = Path("migrations")
-DEFAULT_LOCK_TIMEOUT_S = 30.0
+# Imported on first use, so that `import astegni_db.api` (and the CLI's start)
+# costs only what the verb being run needs: verify never loads the migration
+# engine, migrate never loads the catalog comparison.
+_LAZY_NAMES = {
+    "Confirm": "astegni_db.migrating.commands",
+    "MigrateOptions": "astegni_db.migrating.commands",
+    "RollbackSelection": "astegni_db.migrating.commands",
+    "RetryPolicy": "astegni_db.migrating.runner",
+}
 
 
-@dataclass(frozen=True)
-class MigrateOptions:
-    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S  # waiting for another astegni-db run
-    ddl: RetryPolicy = field(default_factory=RetryPolicy)  # waiting for table locks
-    accept_changes: bool = False  # record edited/renamed/deleted applied files as they are now
-    allow_out_of_order: bool = False
-    connect_timeout: int = db.DEFAULT_CONNECT_TIMEOUT
+def __getattr__(name: str) -> Any:
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
-@dataclass(frozen=True)
-class MigrateResult:
-    applied: list[StepResult]
-    plan_before: Plan
-    adopted: list[str]  # applied earlier by another tool; checksum recorded now
-    repaired: list[str]
-    duration_ms: float
-
-
-@dataclass(frozen=True)
-class RollbackResult:
-    rolled_back: list[StepResult]
-    duration_ms: float
+__all__ = [
+    "AstegniError",
+    "Confirm",
+    "DatabaseTarget",
+    "MigrateOptions",
+    "RetryPolicy",
+    "RollbackSelection",
+    "check",
+    "dev_reset",
+    "dev_start",
+    "dev_status",
+    "dev_stop",
+    "dev_url",
+    "dry_run",
+    "inspect",
+    "lint",
+    "migrate",
+    "new",
+    "no_events",
+    "repair",
+    "rollback",
+    "status",
+    "verify",
+]
 
 
 def as_target(database: DatabaseTarget | str) -> DatabaseTarget:
     if isinstance(database, DatabaseTarget):
         return database
-    return parse_database_url(database, "argument")
+    return settings.parse_database_url(database, "argument")
 
 
-def _noop(event: Event) -> None:
+def no_events(event: object) -> None:
+    """An ``on_event`` that shows nothing."""
     return None
 
 
 def status(
     database: DatabaseTarget | str,
-    migrations_dir: Path = DEFAULT_MIGRATIONS_DIR,
-    connect_timeout: int = db.DEFAULT_CONNECT_TIMEOUT,
-) -> Plan:
-    """Applied, pending, modified, missing, renamed: needs only SELECT rights."""
-    target = as_target(database)
-    files = load_migration_files(migrations_dir)
-    with db.connect(target, purpose="status", connect_timeout=connect_timeout) as conn:
-        return build_plan(files, _read_applied(conn, target))
+    migrations_dir: Path = settings.DEFAULT_MIGRATIONS_DIR,
+    *,
+    gate: bool = False,
+) -> StatusReport:
+    """Applied, pending, modified, renamed, missing; ``gate``: exit 3/5 when not clean."""
+    from astegni_db.migrating import commands
+
+    return commands.status(as_target(database), migrations_dir, gate=gate)
 
 
-def _read_applied(conn: psycopg.Connection, target: DatabaseTarget) -> list[Any]:
-    import psycopg
+def dry_run(
+    database: DatabaseTarget | str, migrations_dir: Path = settings.DEFAULT_MIGRATIONS_DIR
+) -> DryRunReport:
+    from astegni_db.migrating import commands
 
-    try:
-        return bookkeeping.read_applied(conn)
-    except psycopg.Error as exc:
-        raise db.translate(exc, target, "reading the migration history") from None
-
-
-@contextlib.contextmanager
-def _locked_session(
-    target: DatabaseTarget, purpose: str, options: MigrateOptions, migrations_dir: Path
-) -> Iterator[tuple[psycopg.Connection, Any, Plan]]:
-    """A connection holding the migration lock, yoyo's backend over it, and the plan.
-
-    The files are read (and refused if unreadable) before connecting; the
-    plan is built under the lock, so no other run can change it meanwhile.
-    """
-    import psycopg
-
-    files = load_migration_files(migrations_dir)
-    conn = db.connect(target, purpose=purpose, connect_timeout=options.connect_timeout)
-    try:
-        try:
-            db.end_with_client(conn)
-            lock.acquire(conn, options.lock_timeout_s)
-            backend = runner.make_backend(conn, target.dbname)
-            runner.ensure_bookkeeping(backend)
-        except psycopg.Error as exc:
-            raise db.translate(exc, target, "preparing the migration history tables") from None
-        yield conn, backend, build_plan(files, _read_applied(conn, target))
-    finally:
-        # Closing the session releases the advisory lock even if unlock fails.
-        with contextlib.suppress(Exception):
-            conn.close()
-
-
-def _yoyo_migrations(migrations_dir: Path, needed: list[MigrationFile]) -> dict[str, Any]:
-    """yoyo's Migration objects; those in ``needed`` parsed now, before anything runs.
-
-    Only what is about to run is parsed (yoyo imports a .py migration to
-    parse it): applied files are guarded by their checksums instead.
-    """
-    from yoyo import read_migrations
-    from yoyo.exceptions import BadMigration
-
-    found = {m.id: m for m in read_migrations(str(migrations_dir))}
-    for mf in needed:
-        try:
-            found[mf.id].load()
-        except BadMigration as exc:
-            raise ConfigError(f"{mf.path}: cannot be loaded: {exc.args[-1]}") from None
-        except Exception as exc:  # a .py migration can raise anything while importing
-            raise ConfigError(f"{mf.path}: cannot be loaded: {type(exc).__name__}: {exc}") from None
-    return found
-
-
-def _files(entries: list[Entry]) -> list[MigrationFile]:
-    return [e.file for e in entries if e.file is not None]
+    return commands.dry_run(as_target(database), migrations_dir)
 
 
 def migrate(
     database: DatabaseTarget | str,
-    migrations_dir: Path = DEFAULT_MIGRATIONS_DIR,
+    migrations_dir: Path = settings.DEFAULT_MIGRATIONS_DIR,
     options: MigrateOptions | None = None,
-    on_event: EventSink = _noop,
-) -> MigrateResult:
-    """Apply every pending migration, each atomically with its bookkeeping."""
-    options = options or MigrateOptions()
+    on_event: EventSink = no_events,
+    *,
+    data_check_spec: Path | None = None,
+) -> MigrateReport:
+    """Apply pending migrations. With ``data_check_spec`` (an existing spec file), rows
+    outside its documented value sets are counted afterwards, if anything was applied."""
+    from astegni_db.migrating import commands
+
     target = as_target(database)
-    started = time.perf_counter()
-    with _locked_session(target, "migrate", options, migrations_dir) as (conn, backend, plan):
-        # Every pending file parses before the first one runs.
-        migrations = _yoyo_migrations(migrations_dir, _files(plan.pending))
-        repaired: list[str] = []
-        if plan.problems:
-            if not options.accept_changes:
-                raise IntegrityFailure(
-                    f"applied migrations changed on disk: {plan.describe_problems()}",
-                    hint="see `astegni-db status`; if intended, `astegni-db repair` "
-                    "(or migrate --accept-changes) records the files as they are now",
-                )
-            repaired = _repair(conn, backend, plan, migrations, target)
-        if plan.out_of_order and not options.allow_out_of_order:
-            names = ", ".join(e.id for e in plan.out_of_order)
-            raise IntegrityFailure(
-                f"pending migrations sort before ones already applied: {names}",
-                hint="rename them to sort last, or pass --allow-out-of-order",
-            )
-        adopted = _adopt_untracked(conn, plan, target)
-        applied = []
-        for entry in plan.pending:
-            assert entry.file is not None
-            applied.append(
-                runner.run_one(
-                    backend,
-                    target,
-                    entry.file,
-                    migrations[entry.id],
-                    "apply",
-                    options.ddl,
-                    on_event,
-                )
-            )
-    return MigrateResult(applied, plan, adopted, repaired, (time.perf_counter() - started) * 1000)
+    report = commands.migrate(target, migrations_dir, options, on_event)
+    # Only after a change: the check scans tutoring_sessions, and a no-op
+    # migrate on every deploy should cost next to nothing (bench_startup).
+    if report.applied and data_check_spec is not None and data_check_spec.is_file():
+        from astegni_db.verify.run import data_warnings
 
-
-def _adopt_untracked(conn: psycopg.Connection, plan: Plan, target: DatabaseTarget) -> list[str]:
-    """Record checksums for migrations applied before astegni-db tracked them."""
-    import psycopg
-
-    entries = plan.having(State.UNTRACKED)
-    try:
-        with conn.transaction():
-            for e in entries:
-                assert e.file is not None
-                conn.execute(bookkeeping.UPSERT_CHECKSUM, (e.id, e.file.checksum))
-    except psycopg.Error as exc:
-        raise db.translate(exc, target, "recording checksums") from None
-    return [e.id for e in entries]
-
-
-def _repair(
-    conn: psycopg.Connection,
-    backend: Any,
-    plan: Plan,
-    migrations: dict[str, Any],
-    target: DatabaseTarget,
-) -> list[str]:
-    """Make the bookkeeping match the files, touching no schema object."""
-    import psycopg
-    from yoyo.migrations import Migration
-
-    done = []
-    try:
-        with backend.transaction():
-            for e in plan.problems:
-                if e.state is State.MISSING:
-                    ghost = Migration(e.id, "", "")
-                    backend.unmark_one(ghost, log=True)
-                    conn.execute(bookkeeping.DELETE_CHECKSUM, (e.id,))
-                    done.append(f"forgot {e.id} (file deleted)")
-                elif e.state is State.RENAMED:
-                    assert e.renamed_from is not None and e.file is not None
-                    backend.unmark_one(Migration(e.renamed_from, "", ""), log=True)
-                    conn.execute(bookkeeping.DELETE_CHECKSUM, (e.renamed_from,))
-                    backend.mark_one(migrations[e.id], log=True)
-                    conn.execute(bookkeeping.UPSERT_CHECKSUM, (e.id, e.file.checksum))
-                    done.append(f"{e.renamed_from} is now recorded as {e.id}")
-                else:
-                    assert e.file is not None
-                    conn.execute(bookkeeping.UPSERT_CHECKSUM, (e.id, e.file.checksum))
-                    done.append(f"accepted the edited {e.id}")
-    except psycopg.Error as exc:
-        raise db.translate(exc, target, "repairing the migration history") from None
-    return done
-
-
-def repair(
-    database: DatabaseTarget | str,
-    migrations_dir: Path = DEFAULT_MIGRATIONS_DIR,
-    options: MigrateOptions | None = None,
-) -> list[str]:
-    """Accept edited, renamed and deleted applied migrations as they are on disk now."""
-    options = options or MigrateOptions()
-    target = as_target(database)
-    migrations = _yoyo_migrations(migrations_dir, [])  # bookkeeping only: nothing runs
-    with _locked_session(target, "repair", options, migrations_dir) as (conn, backend, plan):
-        return _repair(conn, backend, plan, migrations, target) + [
-            f"recorded the checksum of {i}" for i in _adopt_untracked(conn, plan, target)
-        ]
-
-
-def pending_sql(
-    database: DatabaseTarget | str,
-    migrations_dir: Path = DEFAULT_MIGRATIONS_DIR,
-    connect_timeout: int = db.DEFAULT_CONNECT_TIMEOUT,
-) -> tuple[Plan, list[Entry]]:
-    """For --dry-run: what would be applied, reading the database and changing nothing."""
-    plan = status(database, migrations_dir, connect_timeout)
-    return plan, plan.pending
-
-
-def select_rollback(plan: Plan, to: str | None, all_: bool, steps: int) -> list[Entry]:
-    """Applied entries to roll back, newest first."""
-    applied = [e for e in plan.entries if e.applied_at is not None and e.state is not State.RENAMED]
-    applied.sort(key=lambda e: (e.applied_at, e.id), reverse=True)
-    if all_:
-        return applied
-    if to is not None:
-        ids = [e.id for e in applied]
-        if to not in ids:
-            raise ConfigError(f"--to {to}: no applied migration has that id")
-        return applied[: ids.index(to)]
-    return applied[:steps]
+        report.data_warnings = data_warnings(target, data_check_spec)
+    return report
 
 
 def rollback(
     database: DatabaseTarget | str,
-    migrations_dir: Path = DEFAULT_MIGRATIONS_DIR,
-    *,
-    to: str | None = None,
-    all_: bool = False,
-    steps: int = 1,
+    migrations_dir: Path = settings.DEFAULT_MIGRATIONS_DIR,
+    selection: RollbackSelection | None = None,
     options: MigrateOptions | None = None,
-    on_event: EventSink = _noop,
-) -> RollbackResult:
-    """Roll back the newest migration, ``steps`` of them, all, or back to ``to`` (kept)."""
-    options = options or MigrateOptions()
-    target = as_target(database)
-    started = time.perf_counter()
-    with _locked_session(target, "rollback", options, migrations_dir) as (conn, backend, plan):
-        chosen = select_rollback(plan, to, all_, steps)
-        migrations = _yoyo_migrations(migrations_dir, _files(chosen))
-        blocked = [e for e in chosen if e.state in (State.MISSING, State.MODIFIED)]
-        if blocked:
-            raise IntegrityFailure(
-                "cannot roll back: " + Plan(blocked).describe_problems(),
-                hint="restore the applied files, or `astegni-db repair` first",
-            )
-        no_rollback = [e.id for e in chosen if e.file is not None and e.file.rollback_path is None]
-        if no_rollback:
-            raise MigrationFailed(
-                "cannot roll back: no .rollback.sql file for " + ", ".join(no_rollback)
-            )
-        done = []
-        for e in chosen:
-            assert e.file is not None
-            done.append(
-                runner.run_one(
-                    backend, target, e.file, migrations[e.id], "rollback", options.ddl, on_event
-                )
-            )
-    return RollbackResult(done, (time.perf_counter() - started) * 1000)
+    on_event: EventSink = no_events,
+    confirm: Confirm | None = None,
+) -> RollbackReport:
+    """Roll back the newest migration (default), or what ``selection`` names: the newest
+    ``steps``, ``all``, or everything applied after ``to``.
+
+    ``confirm(question, action)`` is asked under the migration lock, after the
+    plan is made; what it agreed to is exactly what runs.
+    """
+    from astegni_db.migrating import commands
+
+    return commands.rollback(
+        as_target(database),
+        migrations_dir,
+        selection or commands.RollbackSelection(),
+        options,
+        on_event,
+        confirm,
+    )
 
 
-__all__ = [
-    "AstegniError",
-    "MigrateOptions",
-    "MigrateResult",
-    "RollbackResult",
-    "migrate",
-    "pending_sql",
-    "repair",
-    "rollback",
-    "status",
-]
+def repair(
+    database: DatabaseTarget | str,
+    migrations_dir: Path = settings.DEFAULT_MIGRATIONS_DIR,
+    options: MigrateOptions | None = None,
+    confirm: Confirm | None = None,
+) -> RepairReport:
+    from astegni_db.migrating import commands
+
+    return commands.repair(as_target(database), migrations_dir, options, confirm)
+
+
+def new(migrations_dir: Path, name: str) -> NewMigrationReport:
+    """Scaffold the next numbered migration (and its rollback file) in ``migrations_dir``."""
+    from astegni_db.migrating.reports import NewMigrationReport
+    from astegni_db.migrating.scaffold import new_migration
+
+    return NewMigrationReport(*new_migration(migrations_dir, name))
+
+
+def verify(
+    database: DatabaseTarget | str,
+    spec_path: Path = settings.DEFAULT_SPEC,
+    queries_dir: Path | None = settings.DEFAULT_QUERIES,
+    *,
+    strict: bool = False,
+) -> VerifyReport:
+    from astegni_db.verify.run import verify as run_verify
+
+    return run_verify(as_target(database), spec_path, queries_dir, strict=strict)
+
+
+def inspect(
+    database: DatabaseTarget | str, spec_path: Path = settings.DEFAULT_SPEC
+) -> InspectReport:
+    from astegni_db.verify.inspect import inspect as run_inspect
+
+    return run_inspect(as_target(database), spec_path)
+
+
+def lint(
+    paths: Sequence[Path] = (settings.DEFAULT_MIGRATIONS_DIR,),
+    *,
+    spec_path: Path | None = settings.DEFAULT_SPEC,
+    queries_dir: Path | None = settings.DEFAULT_QUERIES,
+    runner: Runner = "astegni-db",
+    disabled: Collection[str] = (),
+) -> LintReport:
+    from astegni_db.lint import lint_paths
+
+    return lint_paths(
+        paths, spec_path=spec_path, queries_dir=queries_dir, runner=runner, disabled=disabled
+    )
+
+
+def check(
+    migrations_dir: Path = settings.DEFAULT_MIGRATIONS_DIR,
+    spec_path: Path = settings.DEFAULT_SPEC,
+    queries_dir: Path | None = settings.DEFAULT_QUERIES,
+    *,
+    backend: str | None = None,
+    from_dump: Path | None = None,
+    legacy_state: str | None = None,
+    strict: bool = False,
+    round_trip: bool = True,
+) -> CheckReport:
+    """Migrate, verify, roll back, prove it clean, migrate and verify again, on a throwaway
+    server; ``CheckReport.exit_code`` is the first failing phase's."""
+    from astegni_db.roundtrip.run import run_check
+
+    return run_check(
+        migrations_dir,
+        spec_path,
+        queries_dir,
+        backend=backend,
+        from_dump=from_dump,
+        legacy_state=legacy_state,
+        strict=strict,
+        round_trip=round_trip,
+    )
+
+
+def dev_start(project_dir: Path | None = None) -> DevReport:
+    """Start the local dev database (creating it on first use); its URL is the result."""
+    from astegni_db import devdb
+
+    url = devdb.start(project_dir)
+    return devdb.DevReport(url, note=f"dev database running: {settings.redact_url(url)}")
+
+
+def dev_url(project_dir: Path | None = None) -> DevReport:
+    from astegni_db import devdb
+
+    return devdb.DevReport(devdb.url(project_dir))
+
+
+def dev_stop(project_dir: Path | None = None) -> DevReport:
+    from astegni_db import devdb
+
+    return devdb.DevReport("stopped" if devdb.stop(project_dir) else "not running")
+
+
+def dev_reset(project_dir: Path | None = None, confirm: Confirm | None = None) -> DevReport:
+    from astegni_db import devdb
+    from astegni_db.errors import Aborted
+
+    if confirm is not None and not confirm(
+        "Drop every table in the dev database?", "reset the dev database"
+    ):
+        raise Aborted("aborted")
+    devdb.reset(project_dir)
+    return devdb.DevReport("dev database reset")
+
+
+def dev_status(project_dir: Path | None = None) -> DevReport:
+    from astegni_db import devdb
+
+    st = devdb.status(project_dir)
+    state = "running" if st.running else ("stopped" if st.initialised else "not created")
+    where = f" {settings.redact_url(st.url)}" if st.url else ""
+    return devdb.DevReport(f"{state}: {st.directory}{where}")

@@ -1,7 +1,10 @@
-"""The `astegni-db` command line: parse, call a library function, render, exit.
+"""The `astegni-db` command line: parse, resolve the database, call a verb, render its report.
 
-Heavy modules (psycopg, yoyo, rich) are imported inside the commands that
-need them, so `--help` and `--version` stay fast.
+The verbs live in astegni_db.api; each returns a report that owns its exit
+code. Errors (AstegniError) become one line on stderr, and the exit code,
+inside the command itself (:class:`AstegniCommand`), so click's CliRunner
+sees exactly what a user sees. Heavy modules (psycopg, yoyo, rich) are
+imported inside the commands that need them, so `--help` stays fast.
 """
 
 from __future__ import annotations
@@ -9,19 +12,19 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from astegni_db import __version__
-from astegni_db.errors import AstegniError, ConfigError, ExitCode, PendingMigrations
-from astegni_db.output import Ui
+from astegni_db import __version__, settings
+from astegni_db.errors import AstegniError, ConfigError, ExitCode
+from astegni_db.output import Ui, open_output
 
 if TYPE_CHECKING:
-    from astegni_db.api import MigrateOptions
-    from astegni_db.migrating.plan import Plan
-    from astegni_db.migrating.runner import Event
+    from astegni_db.api import Confirm, MigrateOptions
+    from astegni_db.reporting import Report
     from astegni_db.settings import DatabaseTarget
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,12 +36,188 @@ Exit codes (all commands):
   2 usage or configuration     6 schema differs from the spec (verify)
   3 migrations pending         7 database unreachable / login failed
 """
+INTERRUPTED = "interrupted; the running migration's transaction was rolled back"
+EXIT_INTERRUPTED = 130
 
 
-def _ui() -> Ui:
-    ctx = click.get_current_context()
-    ui: Ui = ctx.ensure_object(Ui)
-    return ui
+@dataclass
+class CliState:
+    """One run's presentation state (click's ctx.obj)."""
+
+    ui: Ui = field(default_factory=Ui)
+    command: str = "astegni-db"
+    fmt: str = "text"  # "json": stdout carries one JSON document, errors included
+    wrote_json: bool = False  # stdout already holds that document: never add a second
+
+
+def _state() -> CliState:
+    state: CliState = click.get_current_context().ensure_object(CliState)
+    return state
+
+
+class CliError(click.ClickException):
+    """An AstegniError at the CLI edge: one scrubbed line (and a hint), its exit code."""
+
+    def __init__(self, message: str, hint: str | None, code: int, state: CliState) -> None:
+        message = settings.scrub_known_secrets(" ".join(message.split()))
+        super().__init__(message)
+        self.hint = None if hint is None else settings.scrub_known_secrets(hint)
+        self.code = int(code)
+        self.state = state
+
+    @property  # click reads exit_code; it declares it a class variable, ours is per error
+    def exit_code(self) -> int:  # type: ignore[override]
+        return self.code
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        from astegni_db.reporting import error_document, write_json
+
+        state = self.state
+        if state.fmt == "json" and not state.wrote_json:
+            document = error_document(state.command, self.exit_code, self.message)
+            write_json(document, sys.stdout)
+            state.wrote_json = True
+        state.ui.say(f"error: {self.message}", style="bold red")
+        if self.hint:
+            state.ui.say(f"hint: {self.hint}")
+
+
+def _set_no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(CliState).ui.no_color = True
+
+
+def _no_color_option() -> click.Option:
+    return click.Option(
+        ["--no-color"],
+        is_flag=True,
+        expose_value=False,
+        callback=_set_no_color,
+        help="No colours or styles (NO_COLOR is honoured too).",
+    )
+
+
+class AstegniCommand(click.Command):
+    """Accepts --no-color after its name; turns what it raises into one line and an exit code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(_no_color_option())
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # One run's passwords only (in-process callers, such as tests, run many).
+        settings.KNOWN_SECRETS.clear()
+        state = ctx.ensure_object(CliState)
+        state.command = (
+            ctx.command_path.removeprefix(f"{ctx.find_root().info_name} ") or "astegni-db"
+        )
+        try:
+            return super().invoke(ctx)
+        except AstegniError as exc:
+            raise CliError(exc.message, exc.hint, exc.exit_code, state) from None
+        except click.exceptions.Abort as exc:
+            # click turns Ctrl-C at a prompt into Abort too; only a declined prompt is "aborted".
+            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+                raise CliError(INTERRUPTED, None, EXIT_INTERRUPTED, state) from None
+            raise CliError("aborted", None, ExitCode.FAILURE, state) from None
+        except KeyboardInterrupt:
+            raise CliError(INTERRUPTED, None, EXIT_INTERRUPTED, state) from None
+        except (click.exceptions.Exit, click.ClickException):
+            raise
+        except Exception as exc:  # a bug: still one line, and no password
+            if os.environ.get("ASTEGNI_DB_DEBUG"):
+                raise
+            raise CliError(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(set ASTEGNI_DB_DEBUG=1 for a traceback)",
+                None,
+                ExitCode.FAILURE,
+                state,
+            ) from None
+
+
+class AstegniGroup(click.Group):
+    command_class = AstegniCommand
+    group_class = type  # subgroups (dev) are AstegniGroups too
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(_no_color_option())
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def finish(report: Report, fmt: str = "text", output: Path | None = None) -> NoReturn:
+    """Write ``report`` in ``fmt`` to ``output`` (else stdout) and exit with its code."""
+    state = _state()
+    from astegni_db import reporting
+
+    with open_output(output) as stream:
+        reporting.render(report, fmt, stream, no_color=state.ui.no_color)
+    state.wrote_json = fmt == "json" and output is None
+    problem = getattr(report, "problem", None)
+    if report.exit_code and problem:
+        raise CliError(problem, None, report.exit_code, state)
+    click.get_current_context().exit(int(report.exit_code))
+
+
+def _use_format(fmt: str) -> None:
+    """Errors from here on are JSON documents too when the command prints JSON."""
+    _state().fmt = fmt
+
+
+def _progress(event: Any) -> None:
+    from astegni_db.migrating.reports import describe_event
+
+    _state().ui.say(*describe_event(event))
+
+
+def _target(database_url: str | None, connect_timeout: int) -> DatabaseTarget:
+    """Flag > DATABASE_URL > .env; else the local dev database, never under CI."""
+    target = settings.configured_target(database_url, connect_timeout=connect_timeout)
+    if target is not None:
+        return target
+    settings.require_dev_database_allowed()
+    from astegni_db import devdb
+
+    target = settings.parse_database_url(
+        devdb.start(), "dev database", connect_timeout=connect_timeout
+    )
+    _state().ui.say(
+        f"Using the local dev database {target.redacted} "
+        "(pass --database-url or set DATABASE_URL to target another).",
+        style="yellow",
+    )
+    return target
+
+
+def _confirm_unless(yes: bool) -> Confirm:
+    """Asks on a terminal; without one, only --yes goes ahead."""
+
+    def confirm(question: str, action: str) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise ConfigError(f"refusing to {action} without --yes (no terminal to confirm)")
+        return click.confirm(question, err=True)
+
+    return confirm
+
+
+def _migrate_options(
+    lock_timeout: float, ddl_lock_timeout: int, ddl_retries: int, **flags: bool
+) -> MigrateOptions:
+    from astegni_db.api import MigrateOptions, RetryPolicy
+
+    return MigrateOptions(
+        lock_timeout_s=lock_timeout,
+        ddl=RetryPolicy(lock_timeout_ms=ddl_lock_timeout, retries=ddl_retries),
+        **flags,
+    )
+
+
+# -- shared options --------------------------------------------------------------------------
 
 
 def database_options(f: F) -> F:
@@ -52,7 +231,7 @@ def database_options(f: F) -> F:
     f = click.option(
         "--connect-timeout",
         type=click.IntRange(1, 300),
-        default=10,
+        default=settings.DEFAULT_CONNECT_TIMEOUT_S,
         show_default=True,
         help="Seconds to wait for the server to answer.",
     )(f)
@@ -63,32 +242,51 @@ def migrations_option(f: F) -> F:
     return click.option(
         "--migrations-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        default=Path("migrations"),
-        envvar="ASTEGNI_DB_MIGRATIONS_DIR",
+        default=settings.DEFAULT_MIGRATIONS_DIR,
+        envvar=settings.MIGRATIONS_DIR_ENV,
         show_default=True,
         help="The yoyo migrations directory.",
     )(f)
 
 
-def format_option(*choices: str) -> Callable[[F], F]:
-    def decorate(f: F) -> F:
-        return click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(list(choices)),
-            default="text",
-            show_default=True,
-            help="text for people (rich on a terminal, plain when piped); json for scripts.",
-        )(f)
+def format_option(
+    *choices: str, default: str | None = "text", help: str | None = None
+) -> Callable[[F], F]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=default is not None,
+        help=help or "text for people (rich on a terminal, plain when piped); json for scripts.",
+    )
 
-    return decorate
+
+def spec_option(help: str = "The declarative schema spec.") -> Callable[[F], F]:
+    return click.option(
+        "--spec",
+        "spec_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=settings.DEFAULT_SPEC,
+        show_default=True,
+        help=help,
+    )
+
+
+def output_option(f: F) -> F:
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the report to FILE instead of stdout.",
+    )(f)
 
 
 def lock_options(f: F) -> F:
     f = click.option(
         "--lock-timeout",
         type=click.FloatRange(0, 86400),
-        default=30.0,
+        default=settings.DEFAULT_LOCK_TIMEOUT_S,
         show_default=True,
         metavar="SECONDS",
         help="How long to wait for another astegni-db run to finish (0: do not wait).",
@@ -96,7 +294,7 @@ def lock_options(f: F) -> F:
     f = click.option(
         "--ddl-lock-timeout",
         type=click.IntRange(10, 60000),
-        default=200,
+        default=settings.DEFAULT_DDL_LOCK_TIMEOUT_MS,
         show_default=True,
         metavar="MS",
         help="Longest one DDL attempt may wait for a table lock before it backs off.",
@@ -104,69 +302,33 @@ def lock_options(f: F) -> F:
     f = click.option(
         "--ddl-retries",
         type=click.IntRange(0, 100),
-        default=10,
+        default=settings.DEFAULT_DDL_RETRIES,
         show_default=True,
         help="Retries, with exponential backoff, after a DDL lock timeout.",
     )(f)
     return f
 
 
-def _target(database_url: str | None) -> DatabaseTarget:
-    from astegni_db.settings import resolve_target
-
-    target = resolve_target(database_url)
-    if target.source == "dev database":
-        _ui().say(
-            f"Using the local dev database {target.redacted} "
-            "(pass --database-url or set DATABASE_URL to target another).",
-            style="yellow",
-        )
-    return target
+def yes_option(f: F) -> F:
+    return click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(f)
 
 
-def _options(
-    lock_timeout: float,
-    ddl_lock_timeout: int,
-    ddl_retries: int,
-    connect_timeout: int,
-    **flags: bool,
-) -> MigrateOptions:
-    from astegni_db.api import MigrateOptions
-    from astegni_db.migrating.runner import RetryPolicy
-
-    return MigrateOptions(
-        lock_timeout_s=lock_timeout,
-        ddl=RetryPolicy(lock_timeout_ms=ddl_lock_timeout, retries=ddl_retries),
-        connect_timeout=connect_timeout,
-        **flags,
-    )
+# -- commands --------------------------------------------------------------------------------
 
 
-def _progress(event: Event) -> None:
-    ui = _ui()
-    verb = "applying" if event.direction == "apply" else "rolling back"
-    if event.kind == "start":
-        ui.say(f"  {verb} {event.migration_id} ...")
-    elif event.kind == "retry":
-        ui.say(f"  {event.migration_id}: attempt {event.attempt}: {event.detail}", style="yellow")
-    else:
-        done = "applied" if event.direction == "apply" else "rolled back"
-        tries = f", attempt {event.attempt}" if event.attempt > 1 else ""
-        ui.say(f"  {event.migration_id} {done} in {event.duration_ms:.0f} ms{tries}", style="green")
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
+@click.group(
+    cls=AstegniGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=EXIT_CODES_HELP,
+)
 @click.version_option(__version__, prog_name="astegni-db")
-@click.option("--no-color", is_flag=True, help="No colours or styles (NO_COLOR is honoured too).")
-@click.pass_context
-def cli(ctx: click.Context, no_color: bool) -> None:
+def cli() -> None:
     """Tracked, idempotent PostgreSQL migrations and schema verification for Astegni.
 
     \b
     The main job, on $DATABASE_URL (or the local dev database):
       astegni-db migrate && astegni-db verify
     """
-    ctx.ensure_object(Ui).no_color = no_color
 
 
 @cli.command()
@@ -175,14 +337,7 @@ def cli(ctx: click.Context, no_color: bool) -> None:
 @lock_options
 @format_option("text", "json")
 @click.option("--dry-run", is_flag=True, help="Print the SQL that would run; change nothing.")
-@click.option(
-    "--spec",
-    "spec_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("checks/schema.toml"),
-    show_default=True,
-    help="Spec whose documented value sets are checked after migrating (skipped if absent).",
-)
+@spec_option("Spec whose documented value sets are checked after migrating (skipped if absent).")
 @click.option(
     "--no-data-check",
     is_flag=True,
@@ -224,110 +379,30 @@ def migrate(
       astegni-db migrate --dry-run
       astegni-db migrate --format json > applied.json
     """
-    ui = _ui()
-    ui.fmt = fmt
-    target = _target(database_url)
-    if dry_run:
-        _dry_run(target, migrations_dir, connect_timeout)
-        return
     from astegni_db import api
 
-    options = _options(
+    _use_format(fmt)
+    target = _target(database_url, connect_timeout)
+    if dry_run:
+        planned = api.dry_run(target, migrations_dir)
+        for warning in planned.warnings():
+            _state().ui.say(warning, style="yellow")
+        finish(planned, fmt)
+    options = _migrate_options(
         lock_timeout,
         ddl_lock_timeout,
         ddl_retries,
-        connect_timeout,
         accept_changes=accept_changes,
         allow_out_of_order=allow_out_of_order,
     )
-    result = api.migrate(
-        target, migrations_dir, options, on_event=_progress if fmt == "text" else api._noop
+    report = api.migrate(
+        target,
+        migrations_dir,
+        options,
+        on_event=_progress if fmt == "text" else api.no_events,
+        data_check_spec=None if no_data_check else spec_path,
     )
-    notices = [f"{r.migration_id}: {n}" for r in result.applied for n in r.notices]
-    # Only after a change: the check scans tutoring_sessions, and a no-op
-    # migrate on every deploy should cost next to nothing (bench_startup).
-    data = (
-        _data_warnings(target, spec_path, connect_timeout)
-        if result.applied and not no_data_check
-        else []
-    )
-    if fmt == "json":
-        ui.json(
-            {
-                "version": 1,
-                "database": target.redacted,
-                "applied": [
-                    {
-                        "id": r.migration_id,
-                        "duration_ms": round(r.duration_ms, 1),
-                        "attempts": r.attempts,
-                    }
-                    for r in result.applied
-                ],
-                "already_applied": len(result.plan_before.entries)
-                - len(result.plan_before.pending),
-                "adopted": result.adopted,
-                "repaired": result.repaired,
-                "notices": notices,
-                "data_warnings": data,
-                "duration_ms": round(result.duration_ms, 1),
-            }
-        )
-        return
-    for line in result.repaired + [f"recorded the checksum of {i}" for i in result.adopted]:
-        ui.say(f"  {line}")
-    for n in notices:
-        ui.say(f"  {n}", style="yellow")
-    for w in data:
-        ui.say(f"  data warning: {w} (kept as is; see `astegni-db verify`)", style="yellow")
-    if result.applied:
-        ui.out(
-            f"Applied {len(result.applied)} migration(s) to {target.dbname} "
-            f"in {result.duration_ms:.0f} ms.",
-            style="bold green",
-        )
-    else:
-        ui.out(f"Nothing to apply: {target.dbname} is up to date.", style="green")
-
-
-def _data_warnings(target: DatabaseTarget, spec_path: Path, connect_timeout: int) -> list[str]:
-    """Legacy values outside the documented sets, when a spec is at hand."""
-    if not spec_path.is_file():
-        return []
-    from astegni_db.verify import data_warnings
-
-    return data_warnings(target, spec_path, connect_timeout=connect_timeout)
-
-
-def _dry_run(target: DatabaseTarget, migrations_dir: Path, connect_timeout: int) -> None:
-    from astegni_db import api
-
-    ui = _ui()
-    plan, pending = api.pending_sql(target, migrations_dir, connect_timeout=connect_timeout)
-    if plan.problems:
-        ui.say(f"warning: {plan.describe_problems()} (migrate will refuse)", style="yellow")
-    if ui.fmt == "json":
-        ui.json(
-            {
-                "version": 1,
-                "database": target.redacted,
-                "dry_run": True,
-                "pending": [
-                    {"id": e.id, "path": str(e.file.path), "sql": e.file.text}
-                    for e in pending
-                    if e.file is not None
-                ],
-            }
-        )
-        return
-    if not pending:
-        ui.out(f"-- Nothing to apply: {target.dbname} is up to date.")
-        return
-    for e in pending:
-        assert e.file is not None
-        ui.out(f"-- {e.id} ({e.file.path})")
-        ui.out(e.file.text.rstrip() + "\n")
-    ui.say(f"Dry run: {len(pending)} migration(s) would be applied; nothing was changed.")
+    finish(report, fmt)
 
 
 @cli.command()
@@ -336,11 +411,12 @@ def _dry_run(target: DatabaseTarget, migrations_dir: Path, connect_timeout: int)
 @format_option("text", "json")
 @click.option(
     "--check",
+    "gate",
     is_flag=True,
     help="Exit 3 when migrations are pending, 5 when applied ones changed (a deploy gate).",
 )
 def status(
-    database_url: str | None, connect_timeout: int, migrations_dir: Path, fmt: str, check: bool
+    database_url: str | None, connect_timeout: int, migrations_dir: Path, fmt: str, gate: bool
 ) -> None:
     """Show applied, pending, modified, renamed and missing migrations.
 
@@ -353,56 +429,8 @@ def status(
     """
     from astegni_db import api
 
-    ui = _ui()
-    ui.fmt = fmt
-    plan = api.status(_target(database_url), migrations_dir, connect_timeout=connect_timeout)
-    if fmt == "json":
-        ui.json(
-            {
-                "version": 1,
-                "migrations": [
-                    {
-                        "id": e.id,
-                        "state": str(e.state),
-                        "applied_at": e.applied_at.isoformat() if e.applied_at else None,
-                        "renamed_from": e.renamed_from,
-                        "out_of_order": e.out_of_order,
-                    }
-                    for e in plan.entries
-                ],
-                "pending": len(plan.pending),
-                "problems": len(plan.problems),
-            }
-        )
-    else:
-        _render_status(ui, plan)
-    if check:
-        if plan.problems:
-            from astegni_db.errors import IntegrityFailure
-
-            raise IntegrityFailure(
-                f"applied migrations changed on disk: {plan.describe_problems()}"
-            )
-        if plan.pending:
-            raise PendingMigrations(f"{len(plan.pending)} migration(s) pending")
-
-
-def _render_status(ui: Ui, plan: Plan) -> None:
-    rows = []
-    for e in plan.entries:
-        note = f"was {e.renamed_from}" if e.renamed_from else ""
-        if e.out_of_order:
-            note = "sorts before applied migrations"
-        applied = e.applied_at.strftime("%Y-%m-%d %H:%M:%S") if e.applied_at else "-"
-        rows.append([e.id, str(e.state), applied, note])
-    if not rows:
-        ui.out("No migrations found.")
-        return
-    ui.table("Migrations", ["id", "state", "applied (UTC)", "note"], rows)
-    ui.out(
-        f"{len(plan.entries) - len(plan.pending)} applied, {len(plan.pending)} pending, "
-        f"{len(plan.problems)} changed on disk."
-    )
+    _use_format(fmt)
+    finish(api.status(_target(database_url, connect_timeout), migrations_dir, gate=gate), fmt)
 
 
 @cli.command()
@@ -412,7 +440,7 @@ def _render_status(ui: Ui, plan: Plan) -> None:
 @click.option("--to", "to", metavar="ID", help="Roll back everything applied after ID (ID stays).")
 @click.option("--all", "all_", is_flag=True, help="Roll back every applied migration.")
 @click.option("--steps", type=click.IntRange(1), default=1, show_default=True)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 def rollback(
     database_url: str | None,
     connect_timeout: int,
@@ -427,8 +455,10 @@ def rollback(
 ) -> None:
     """Roll back the last migration, or back to a named one.
 
-    Each rollback runs with its bookkeeping in one transaction. The shipped
-    rollbacks refuse to drop tables or columns that hold data.
+    What is rolled back is chosen, shown and confirmed while the migration
+    lock is held, then run in that same session. Each rollback runs with its
+    bookkeeping in one transaction. The shipped rollbacks refuse to drop
+    tables or columns that hold data.
 
     \b
     Examples:
@@ -437,36 +467,22 @@ def rollback(
     """
     from astegni_db import api
 
-    if to and all_:
-        raise ConfigError("--to and --all cannot be combined")
-    ui = _ui()
-    target = _target(database_url)
-    plan = api.status(target, migrations_dir, connect_timeout=connect_timeout)
-    chosen = api.select_rollback(plan, to, all_, steps)
-    if not chosen:
-        ui.out("Nothing to roll back.")
-        return
-    names = ", ".join(e.id for e in chosen)
-    if not yes:
-        if not sys.stdin.isatty():
-            raise ConfigError(
-                f"refusing to roll back {names} without --yes (no terminal to confirm)"
-            )
-        click.confirm(f"Roll back {names} on {target.redacted}?", abort=True, err=True)
-    options = _options(lock_timeout, ddl_lock_timeout, ddl_retries, connect_timeout)
-    result = api.rollback(
-        target, migrations_dir, to=to, all_=all_, steps=steps, options=options, on_event=_progress
+    selection = api.RollbackSelection(to=to, all=all_, steps=steps)  # bad combinations fail here
+    report = api.rollback(
+        _target(database_url, connect_timeout),
+        migrations_dir,
+        selection,
+        _migrate_options(lock_timeout, ddl_lock_timeout, ddl_retries),
+        on_event=_progress,
+        confirm=_confirm_unless(yes),
     )
-    ui.out(
-        f"Rolled back {len(result.rolled_back)} migration(s) in {result.duration_ms:.0f} ms.",
-        style="bold green",
-    )
+    finish(report)
 
 
 @cli.command()
 @database_options
 @migrations_option
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 def repair(database_url: str | None, connect_timeout: int, migrations_dir: Path, yes: bool) -> None:
     """Accept edited, renamed or deleted applied migrations as they are on disk.
 
@@ -475,18 +491,8 @@ def repair(database_url: str | None, connect_timeout: int, migrations_dir: Path,
     """
     from astegni_db import api
 
-    ui = _ui()
-    target = _target(database_url)
-    plan = api.status(target, migrations_dir, connect_timeout=connect_timeout)
-    if not plan.problems:
-        ui.out("Nothing to repair.")
-        return
-    if not yes:
-        if not sys.stdin.isatty():
-            raise ConfigError("refusing to repair without --yes (no terminal to confirm)")
-        click.confirm(f"Accept: {plan.describe_problems()}?", abort=True, err=True)
-    for line in api.repair(target, migrations_dir, _options(30.0, 200, 10, connect_timeout)):
-        ui.out(f"  {line}")
+    target = _target(database_url, connect_timeout)
+    finish(api.repair(target, migrations_dir, confirm=_confirm_unless(yes)))
 
 
 @cli.command()
@@ -499,47 +505,31 @@ def new(migrations_dir: Path, name: str) -> None:
     Example:
       astegni-db new add_session_location_index
     """
-    from astegni_db.scaffold import new_migration
+    from astegni_db import api
 
-    forward, back = new_migration(migrations_dir, name)
-    _ui().out(f"Created {forward}\nCreated {back}")
-
-
-def spec_options(f: F) -> F:
-    f = click.option(
-        "--spec",
-        "spec_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=Path("checks/schema.toml"),
-        show_default=True,
-        help="The declarative schema spec.",
-    )(f)
-    f = click.option(
-        "--output",
-        "-o",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Write the report to FILE instead of stdout.",
-    )(f)
-    return f
+    finish(api.new(migrations_dir, name))
 
 
 @cli.command()
 @database_options
-@spec_options
+@spec_option()
+@output_option
 @click.option(
     "--queries",
     "queries_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("checks/queries"),
+    default=settings.DEFAULT_QUERIES,
     show_default=True,
     help="The application's queries, checked against the live schema (never run on data).",
 )
 @click.option("--no-queries", is_flag=True, help="Skip the application-query checks.")
 @click.option("--strict", is_flag=True, help="Columns and indexes the spec does not know fail too.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "text", "json", "junit"]),
+@format_option(
+    "table",
+    "text",
+    "json",
+    "junit",
+    default=None,
     help="Default: a table on a terminal, plain text when piped.",
 )
 def verify(
@@ -563,26 +553,21 @@ def verify(
       astegni-db verify --format junit -o verify.xml   # for CI test reports
       astegni-db verify --format json | jq '.checks[] | select(.status=="error")'
     """
-    from astegni_db.verify.command import run_verify
+    from astegni_db import api
+    from astegni_db.verify.report import auto_format
 
-    ui = _ui()
-    ui.fmt = "json" if fmt == "json" else "text"
-    code = run_verify(
-        _target(database_url),
-        spec_path=spec_path,
-        queries_dir=None if no_queries else queries_dir,
-        strict=strict,
-        fmt=fmt,
-        output=output,
-        connect_timeout=connect_timeout,
-    )
-    if code:
-        sys.exit(code)
+    _use_format("json" if fmt == "json" else "text")
+    target = _target(database_url, connect_timeout)
+    report = api.verify(target, spec_path, None if no_queries else queries_dir, strict=strict)
+    chosen = fmt or ("text" if output is not None else auto_format(sys.stdout))
+    report.as_table = chosen == "table"
+    finish(report, "text" if chosen == "table" else chosen, output)
 
 
 @cli.command()
 @database_options
-@spec_options
+@spec_option()
+@output_option
 def inspect(
     database_url: str | None, connect_timeout: int, spec_path: Path, output: Path | None
 ) -> None:
@@ -592,11 +577,9 @@ def inspect(
     Example (review drift, or adopt an existing database):
       astegni-db inspect -o live.toml && diff checks/schema.toml live.toml
     """
-    from astegni_db.verify.command import run_inspect
+    from astegni_db import api
 
-    run_inspect(
-        _target(database_url), spec_path=spec_path, output=output, connect_timeout=connect_timeout
-    )
+    finish(api.inspect(_target(database_url, connect_timeout), spec_path), output=output)
 
 
 @cli.command()
@@ -612,8 +595,8 @@ def inspect(
 @click.option(
     "--disable", "disabled", multiple=True, metavar="RULE", help="Skip a rule (repeatable)."
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "gitlab"]), default="text")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@format_option("text", "json", "gitlab", help="text for people; json; gitlab (Code Quality).")
+@output_option
 def lint(
     paths: tuple[Path, ...],
     migrations_dir: Path,
@@ -633,23 +616,21 @@ def lint(
       astegni-db lint
       astegni-db lint migrations/0003_add_index.sql --format gitlab -o gl-code-quality.json
     """
-    from astegni_db.lint.command import run_lint
+    from astegni_db import api
 
-    _ui().fmt = "json" if fmt != "text" else "text"
-    code = run_lint(
+    _use_format("text" if fmt == "text" else "json")
+    report = api.lint(
         list(paths) or [migrations_dir],
         runner=runner,  # type: ignore[arg-type]
         disabled=disabled,
-        fmt=fmt,
-        output=output,
     )
-    if code:
-        sys.exit(code)
+    finish(report, fmt, output)
 
 
 @cli.command()
 @migrations_option
-@spec_options
+@spec_option()
+@output_option
 @click.option(
     "--backend",
     type=click.Choice(["container", "local", "url", "embedded"]),
@@ -667,7 +648,7 @@ def lint(
 )
 @click.option("--strict", is_flag=True, help="Verify strictly (unknown columns fail).")
 @click.option("--no-round-trip", is_flag=True, help="Skip the rollback and re-apply phases.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@format_option("text", "json")
 @click.option(
     "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write JUnit XML."
 )
@@ -694,28 +675,26 @@ def check(
       astegni-db check --junit check.xml
       astegni-db check --from-dump prod-schema.sql
     """
-    from astegni_db.check.command import run_check_command
-    from astegni_db.output import open_output
+    from astegni_db import api, reporting
 
-    _ui().fmt = fmt
-    with open_output(output, None) as stream:
-        code = run_check_command(
-            migrations_dir,
-            spec_path=spec_path,
-            backend=backend,
-            from_dump=from_dump,
-            legacy_state=legacy_state,
-            strict=strict,
-            round_trip=not no_round_trip,
-            fmt=fmt,
-            junit=junit,
-            stdout=stream,
-        )
-    if code:
-        sys.exit(code)
+    _use_format(fmt)
+    report = api.check(
+        migrations_dir,
+        spec_path,
+        backend=backend,
+        from_dump=from_dump,
+        legacy_state=legacy_state,
+        strict=strict,
+        round_trip=not no_round_trip,
+    )
+    if junit is not None:
+        # Written first, so a CI step that fails still leaves its test report.
+        with open_output(junit) as stream:
+            reporting.write_junit("astegni-db check", report.junit_suites(), stream)
+    finish(report, fmt, output)
 
 
-@cli.group()
+@cli.group(cls=AstegniGroup)
 def dev() -> None:
     """The local development database under ./.astegni-db/dev (never used under CI=true).
 
@@ -727,119 +706,45 @@ def dev() -> None:
 @dev.command("start")
 def dev_start() -> None:
     """Start the dev database (create it on first use) and print its URL."""
-    from astegni_db import devdb
-    from astegni_db.settings import redact_url
+    from astegni_db import api
 
-    url = devdb.start()
-    _ui().say(f"dev database running: {redact_url(url)}")
-    _ui().out(url)
+    finish(api.dev_start())
 
 
 @dev.command("url")
 def dev_url() -> None:
     """Print the dev database's URL (with its local password), for DATABASE_URL=$(...)."""
-    from astegni_db import devdb
+    from astegni_db import api
 
-    _ui().out(devdb.url())
+    finish(api.dev_url())
 
 
 @dev.command("stop")
 def dev_stop() -> None:
     """Stop the dev database's server; its data stays for the next start."""
-    from astegni_db import devdb
+    from astegni_db import api
 
-    _ui().out("stopped" if devdb.stop() else "not running")
+    finish(api.dev_stop())
 
 
 @dev.command("reset")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option
 def dev_reset(yes: bool) -> None:
     """Drop and recreate the dev database (empty, nothing applied)."""
-    from astegni_db import devdb
+    from astegni_db import api
 
-    if not yes:
-        if not sys.stdin.isatty():
-            raise ConfigError("refusing to reset the dev database without --yes")
-        click.confirm("Drop every table in the dev database?", abort=True, err=True)
-    devdb.reset()
-    _ui().out("dev database reset")
+    finish(api.dev_reset(confirm=_confirm_unless(yes)))
 
 
 @dev.command("status")
 def dev_status() -> None:
     """Whether the dev database exists and runs, and where it lives."""
-    from astegni_db import devdb
-    from astegni_db.settings import redact_url
+    from astegni_db import api
 
-    st = devdb.status()
-    state = "running" if st.running else ("stopped" if st.initialised else "not created")
-    _ui().out(f"{state}: {st.directory}" + (f" {redact_url(st.url)}" if st.url else ""))
-
-
-def _set_no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.ensure_object(Ui).no_color = True
-
-
-def _accept_no_color_everywhere(group: click.Group) -> None:
-    """`astegni-db status --no-color` works as well as `astegni-db --no-color status`."""
-    for command in group.commands.values():
-        command.params.append(
-            click.Option(
-                ["--no-color"],
-                is_flag=True,
-                expose_value=False,
-                callback=_set_no_color,
-                help="No colours or styles (NO_COLOR is honoured too).",
-            )
-        )
-        if isinstance(command, click.Group):
-            _accept_no_color_everywhere(command)
-
-
-_accept_no_color_everywhere(cli)
-
-
-_INTERRUPTED = "interrupted; the running migration's transaction was rolled back"
+    finish(api.dev_status())
 
 
 def main() -> NoReturn:
-    """Entry point: the one place errors become a message and an exit code."""
-    ui = Ui()
-    try:
-        cli.main(standalone_mode=False, obj=ui)
-    except AstegniError as exc:
-        _fail(ui, exc.message, exc.hint, exc.exit_code)
-    except click.exceptions.Abort as exc:
-        # Click turns Ctrl-C into Abort too; only a declined confirmation is a plain abort.
-        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
-            _fail(ui, _INTERRUPTED, None, 130)
-        _fail(ui, "aborted", None, ExitCode.FAILURE)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        _fail(ui, _INTERRUPTED, None, 130)
-    except Exception as exc:  # a bug: still one line and no password
-        if os.environ.get("ASTEGNI_DB_DEBUG"):
-            raise
-        _fail(
-            ui,
-            f"internal error: {type(exc).__name__}: {exc} (set ASTEGNI_DB_DEBUG=1 for a traceback)",
-            None,
-            ExitCode.FAILURE,
-        )
-    sys.exit(0)
-
-
-def _fail(ui: Ui, message: str, hint: str | None, code: int) -> NoReturn:
-    from astegni_db.settings import KNOWN_SECRETS, scrub
-
-    secrets = tuple(sorted(KNOWN_SECRETS, key=len, reverse=True))
-    message = scrub(" ".join(message.split()), secrets)
-    if ui.fmt == "json" and not ui.wrote_json:
-        ui.json({"version": 1, "ok": False, "error": {"exit_code": int(code), "message": message}})
-    ui.say(f"error: {message}", style="bold red")
-    if hint:
-        ui.say(f"hint: {scrub(hint, secrets)}")
-    sys.exit(int(code))
+    """Entry point (``astegni-db`` and ``python -m astegni_db``)."""
+    cli.main(prog_name="astegni-db")
+    sys.exit(0)  # cli.main exits itself; this satisfies NoReturn
