@@ -1,7 +1,7 @@
 # The project's one task runner: README and .ci/run call these targets.
 #   make run    install, then migrate + verify (the local dev database when no URL is set)
 #   make test   install, prepare PostgreSQL and the container lane, run the whole suite
-#   make lint   ruff, mypy and astegni-db's own migration lint
+#   make lint   ruff, mypy, the layer contracts and astegni-db's own migration lint
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -22,14 +22,19 @@ run: setup
 	$(BIN)/astegni-db migrate
 	$(BIN)/astegni-db verify
 
+# Workers: the tests mostly wait (on locks, servers, processes), so more
+# workers than cores still shortens the run; PYTEST_WORKERS=0 runs in-process.
+PYTEST_WORKERS ?= 4
+
 test: setup
 	bash .ci/prepare
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check astegni_db tests benchmarks
 	$(BIN)/ruff format --check astegni_db tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/astegni-db lint
 
 clean:

@@ -8,14 +8,12 @@ Nothing starts until a test asks for one of these fixtures.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from astegni_db.disposable import DisposableDatabases, Server
 from astegni_db.pytest_plugin import open_databases
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+from tests.helpers import MIGRATIONS_DIR
 
 
 @pytest.fixture(scope="session")

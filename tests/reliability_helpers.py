@@ -6,19 +6,14 @@ lands at a known point instead of after a guessed sleep.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from tests.cli_runner import REPO
+from tests.helpers import Result, finish
 
 MIGRATION_IDS = ("0001_baseline", "0002_tutoring_sessions_schedule_fields")
 NEW_COLUMNS = (
@@ -36,8 +31,6 @@ LEGACY_TABLES = (
     "tutoring_sessions",
     "tutor_teaching_schedules",
 )
-# Any line of a Python traceback; none may ever reach a user.
-TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/')
 
 
 def add_bulk_sessions(url: str, count: int) -> None:
@@ -72,57 +65,10 @@ def figure(name: str, value: object) -> None:
     print(f"FIGURE {name}: {value}")
 
 
-def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "NO_COLOR"}}
-    env["CI"] = "true"
-    env.update(extra or {})
-    return env
-
-
-def start_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Any:
-    """``python -m astegni_db ARGS`` running in the background (a Popen)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "astegni_db", *args],
-        cwd=cwd or REPO,
-        env=cli_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-@dataclass(frozen=True)
-class Finished:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def finish(proc: Any, timeout: float = 120) -> Finished:
-    out, err = proc.communicate(timeout=timeout)
-    return Finished(proc.returncode, out, err)
-
-
-def kill(proc: Any) -> Finished:
+def kill(proc: Any) -> Result:
     """SIGKILL: no handler, no cleanup, no goodbye to the server."""
     proc.kill()
     return finish(proc, timeout=30)
-
-
-def assert_clean_failure(
-    res: Finished, codes: Sequence[int], *, secrets: Sequence[str] = ()
-) -> None:
-    """A failure a user can act on: a documented code, an ``error:`` line, no traceback."""
-    assert res.code in codes, res.output
-    assert "error: " in res.stderr, res.output
-    for marker in TRACEBACK_MARKERS:
-        assert marker not in res.output, res.output
-    for secret in secrets:
-        assert secret not in res.output, res.output
 
 
 def wait_for(

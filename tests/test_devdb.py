@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from astegni_db import devdb
 from astegni_db.disposable.local import port_is_listening
 from astegni_db.errors import ConfigError, ExitCode
-from tests.disposable_support import port_of
+from tests.helpers import port_of
 
 
 @pytest.fixture
@@ -107,6 +108,20 @@ def test_project_the_server_user_cannot_enter_keeps_its_data_elsewhere(
         assert len(clusters) == 1
         assert not (project / ".astegni-db" / "dev" / "cluster").exists()
         assert devdb.start(project) == url  # reused, same port and password
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE kept (id int)")
+        # Its port taken while it was stopped, it moves, and still finds its data.
+        devdb.stop(project)
+        with socket.socket() as squatter:
+            squatter.bind(("127.0.0.1", port_of(url)))
+            squatter.listen()
+            moved = devdb.start(project)
+        assert port_of(moved) != port_of(url)
+        with psycopg.connect(moved) as conn:
+            assert conn.execute("SELECT to_regclass('kept') IS NOT NULL").fetchone() == (True,)
+        assert not (project / ".astegni-db" / "dev" / "cluster").exists()
+        assert devdb.status(project).running  # state.json still says where the files are
+        assert devdb.stop(project) is True
     finally:
         devdb.stop(project)
         shutil.rmtree(private, ignore_errors=True)

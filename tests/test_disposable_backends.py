@@ -18,8 +18,9 @@ from astegni_db.disposable import (
     local,
     start_server,
 )
-from astegni_db.disposable.server import dbname_of
-from tests.disposable_support import (
+from astegni_db.pytest_plugin import migrate_template
+from astegni_db.settings import dbname_of
+from tests.helpers import (
     MIGRATIONS_DIR,
     assert_server_gone,
     database_names,
@@ -102,7 +103,7 @@ class TestChoosingABackend:
 
 def _exercise(server: Server) -> None:
     """What a test session does with any backend: template once, clones per test."""
-    databases = DisposableDatabases(server)
+    databases = DisposableDatabases(server, migrate_template)
     try:
         clones = databases.migrated(MIGRATIONS_DIR), databases.migrated(MIGRATIONS_DIR)
         with clones[0] as first, clones[1] as second:
@@ -138,7 +139,7 @@ def test_url_backend_creates_and_drops_its_own_databases(
     no_backend_env.setenv(backends.URL_ENV, pg_server.url)
     with start_server() as server:
         assert server.backend == "url"
-        databases = DisposableDatabases(server)
+        databases = DisposableDatabases(server, migrate_template)
         with databases.migrated(MIGRATIONS_DIR) as url:
             assert dbname_of(url) in database_names(pg_server.url)
         databases.close()

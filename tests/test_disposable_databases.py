@@ -8,7 +8,8 @@ import psycopg
 import pytest
 
 from astegni_db.disposable import DisposableDatabases, Server
-from astegni_db.disposable.server import dbname_of
+from astegni_db.pytest_plugin import migrate_template
+from astegni_db.settings import dbname_of
 
 
 def _database_exists(server: Server, name: str) -> bool:
@@ -67,7 +68,7 @@ def test_a_broken_migration_fails_every_clone_request_without_retrying(
     pg_server: Server, tmp_path: Path
 ) -> None:
     (tmp_path / "0001_broken.sql").write_text("CREATE TABLE broken (;\n")
-    databases = DisposableDatabases(pg_server)
+    databases = DisposableDatabases(pg_server, migrate_template)
     before = _database_names(pg_server)
     with pytest.raises(Exception) as first:
         databases.template_for(tmp_path)

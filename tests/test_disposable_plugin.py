@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from astegni_db.disposable import Server
-from astegni_db.disposable.server import dbname_of
-from tests.disposable_support import (
+from astegni_db.settings import dbname_of
+from tests.helpers import (
     MIGRATIONS_DIR,
     assert_server_gone,
     database_names,

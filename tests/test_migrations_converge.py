@@ -41,8 +41,8 @@ from yoyo.migrations import read_sql_migration
 
 from astegni_db import api
 from astegni_db.disposable.databases import temporary_database
-from astegni_db.disposable.server import dbname_of
 from astegni_db.errors import MigrationFailed
+from astegni_db.settings import dbname_of
 from tests.legacy_states import (
     ALL_STATES,
     LEGACY_STATES,
@@ -72,16 +72,16 @@ BOOKKEEPING = re.compile(r"^(_yoyo_|yoyo_lock|_astegni_db_)")  # tables and thei
 # --- running migrations ---------------------------------------------------------
 
 
-def migrate(url: str) -> api.MigrateResult:
+def migrate(url: str) -> api.MigrateReport:
     return api.migrate(url, MIGRATIONS_DIR)
 
 
-def rollback_all(url: str) -> api.RollbackResult:
-    return api.rollback(url, MIGRATIONS_DIR, all_=True)
+def rollback_all(url: str) -> api.RollbackReport:
+    return api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(all=True))
 
 
 def applied_ids(url: str) -> list[str]:
-    plan = api.status(url, MIGRATIONS_DIR)
+    plan = api.status(url, MIGRATIONS_DIR).plan
     return sorted(e.id for e in plan.entries if e.applied_at is not None)
 
 
@@ -542,11 +542,11 @@ def test_rollback_of_0002_needs_the_columns_empty(migrated_db_url: str) -> None:
             " FROM unnest(ARRAY['Grade 9', NULL, 'Grade 11']) AS g"
         )
     with pytest.raises(MigrationFailed, match=r"grade_level \(2 rows\); 2 row\(s\)"):
-        api.rollback(url, MIGRATIONS_DIR, steps=1)
+        api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(steps=1))
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(grade_level) FROM tutoring_sessions").fetchone() == (2,)
         conn.execute("UPDATE tutoring_sessions SET grade_level = NULL")
-    api.rollback(url, MIGRATIONS_DIR, steps=1)
+    api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(steps=1))
     assert applied_ids(url) == [BASELINE]
     assert not set(NEW_COLUMNS) & describe(url)["tutoring_sessions"]["columns"].keys()
     with psycopg.connect(url) as conn:
@@ -730,7 +730,7 @@ def test_stock_yoyo_sees_what_we_applied(
     assert nothing.returncode == 0, nothing.stderr
     assert describe(url) == fresh["describe"]
 
-    api.rollback(url, MIGRATIONS_DIR, steps=1)
+    api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(steps=1))
     assert _yoyo_list(url, tmp_path) == {BASELINE: "A", SCHEDULE_FIELDS: "U"}
 
     applied = _yoyo(url, "apply", cwd=tmp_path)

@@ -20,30 +20,32 @@ import pytest
 from astegni_db import api
 from astegni_db.errors import AstegniError
 from astegni_db.migrating.plan import State
-from astegni_db.verify import verify
 from tests import legacy_states
-from tests.cli_runner import MIGRATIONS_DIR, REPO, copy_migrations
+from tests.helpers import (
+    MIGRATIONS_DIR,
+    REPO,
+    SPEC,
+    TRACEBACK_MARKERS,
+    Result,
+    cli_env,
+    copy_migrations,
+)
 from tests.reliability_helpers import (
     MIGRATION_IDS,
-    TRACEBACK_MARKERS,
-    Finished,
     applied_ids,
     apply_log,
     assert_fully_migrated,
     checksummed_ids,
-    cli_env,
     columns,
     figure,
     wait_for,
 )
 
-SPEC = REPO / "checks" / "schema.toml"
-
 # Imports first, then wait for the barrier file, then run the CLI as the
 # console script would.
 _LAUNCHER = """
 import os, sys, time
-import astegni_db.cli, astegni_db.api, astegni_db.verify.command, psycopg, yoyo.migrations
+import astegni_db.cli, astegni_db.api, astegni_db.verify.run, psycopg, yoyo.migrations
 barrier, ready = sys.argv[1], sys.argv[2]
 open(ready, "w").close()
 while not os.path.exists(barrier):
@@ -87,15 +89,15 @@ class Barrier:
         )
         self.release_file.touch()
 
-    def results(self, timeout: float = 180) -> list[Finished]:
+    def results(self, timeout: float = 180) -> list[Result]:
         out = []
         for p in self.procs:
             stdout, stderr = p.communicate(timeout=timeout)
-            out.append(Finished(p.returncode, stdout, stderr))
+            out.append(Result(p.returncode, stdout, stderr))
         return out
 
 
-def assert_no_traceback(results: list[Finished]) -> None:
+def assert_no_traceback(results: list[Result]) -> None:
     for r in results:
         for marker in TRACEBACK_MARKERS:
             assert marker not in r.output, r.output
@@ -187,7 +189,7 @@ def test_migrate_racing_verify_and_status(empty_db_url: str, tmp_path: Path) -> 
             states = {m["id"]: m["state"] for m in payload["migrations"]}
             assert set(states.values()) <= {"applied", "pending", "untracked"}, states
     assert_fully_migrated(empty_db_url)
-    report = verify(empty_db_url, SPEC)
+    report = api.verify(empty_db_url, SPEC, None)
     assert report.exit_code == 0, [c for c in report.failing]
 
 
@@ -206,7 +208,7 @@ def test_verify_and_status_in_a_loop_while_migrate_runs(empty_db_url: str) -> No
     def status_loop() -> None:
         while not stop.is_set():
             try:
-                plan = api.status(empty_db_url, MIGRATIONS_DIR)
+                plan = api.status(empty_db_url, MIGRATIONS_DIR).plan
             except AstegniError as exc:
                 errors.append(f"status: {exc.message}")
                 continue
@@ -218,7 +220,7 @@ def test_verify_and_status_in_a_loop_while_migrate_runs(empty_db_url: str) -> No
     def verify_loop() -> None:
         while not stop.is_set():
             try:
-                verify_codes.append(int(verify(empty_db_url, SPEC).exit_code))
+                verify_codes.append(int(api.verify(empty_db_url, SPEC, None).exit_code))
             except AstegniError as exc:
                 errors.append(f"verify: {exc.message}")
 

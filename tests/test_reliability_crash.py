@@ -33,16 +33,22 @@ from astegni_db.disposable import Server, create_database, drop_database, tempor
 from astegni_db.disposable.databases import unique_name
 from astegni_db.migrating.lock import LOCK_KEY
 from tests import legacy_states
-from tests.cli_runner import MIGRATIONS_DIR, copy_migrations, run_cli
+from tests.helpers import (
+    MIGRATIONS_DIR,
+    Result,
+    assert_clean_failure,
+    copy_migrations,
+    finish,
+    run_cli,
+    start_cli,
+)
 from tests.reliability_helpers import (
     MIGRATION_IDS,
     NEW_COLUMNS,
     Fingerprint,
-    Finished,
     add_bulk_sessions,
     advisory_locks,
     applied_ids,
-    assert_clean_failure,
     assert_fully_migrated,
     assert_nothing_lost,
     astegni_backends,
@@ -50,10 +56,8 @@ from tests.reliability_helpers import (
     columns,
     figure,
     fingerprint,
-    finish,
     kill,
     scalar,
-    start_cli,
     wait_for,
     waiting_backend,
 )
@@ -123,7 +127,7 @@ def assert_no_stale_session(url: str, pid: int | None) -> float:
     return time.monotonic() - started
 
 
-def recover(url: str, before: Fingerprint, *extra: str) -> Finished:
+def recover(url: str, before: Fingerprint, *extra: str) -> Result:
     """The next migrate finishes without help, quickly, and loses nothing."""
     started = time.monotonic()
     res = finish(migrate_cli(url, "--lock-timeout", "2", *extra))
@@ -391,7 +395,7 @@ def test_sigkill_at_random_moments(pg_server: Server, legacy_template: str) -> N
             time.sleep(rng.uniform(0, db_phase_s))
             kill(proc)
             wait_for(lambda u=url: astegni_backends(u) == 0, STALE_LOCK_BOUND_S, "sessions to end")
-            plan = api.status(url, MIGRATIONS_DIR)
+            plan = api.status(url, MIGRATIONS_DIR).plan
             states = {e.id: str(e.state) for e in plan.entries}
             assert set(states.values()) <= {"applied", "pending"}, states
             if states[MIGRATION_IDS[1]] == "pending":
@@ -451,8 +455,8 @@ def test_server_stops_mid_migration(
         figure("message", next(ln for ln in res.stderr.splitlines() if ln.startswith("error: ")))
         # With the server down, a new run says so, within its connect timeout.
         started = time.monotonic()
-        down = run_cli("status", "--connect-timeout", "2", "--database-url", url, timeout=20)
-        assert_clean_failure(Finished(down.code, down.stdout, down.stderr), (7,))
+        down = run_cli("status", "--connect-timeout", "2", "--database-url", url)
+        assert_clean_failure(down, (7,))
         assert time.monotonic() - started < 10
         restart(cluster, server)
         assert_status_explains_schema(url, before_columns)

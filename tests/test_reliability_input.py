@@ -1,8 +1,9 @@
 """Hostile and broken input through the real CLI: a clear line, a documented code, no secrets.
 
-Every case runs `python -m astegni_db` in a subprocess and checks the exit
-code, that stderr carries an ``error:`` line naming the problem, and that no
-traceback and no password is printed, in text and in --format json.
+Every case runs the CLI (in-process with click's runner; as a real process where
+a time bound is the point) and checks the exit code, that stderr carries an
+``error:`` line naming the problem, and that no traceback and no password is
+printed, in text and in --format json.
 (tests/test_migrate.py covers the plain-text wrong-password, missing-database,
 no-CREATE-rights, syntax-error and edited-migration cases; these add the rest.)
 """
@@ -21,21 +22,22 @@ import pytest
 from psycopg import sql
 
 from astegni_db.disposable import Server
-from tests.cli_runner import Result, copy_migrations, run_cli
-from tests.reliability_helpers import (
+from tests.helpers import (
     TRACEBACK_MARKERS,
-    Finished,
-    applied_ids,
+    Result,
     assert_clean_failure,
-    scalar,
+    copy_migrations,
+    run_cli,
+    run_cli_process,
 )
+from tests.reliability_helpers import applied_ids, scalar
 
 SECRET = "S3cret-Pass;word'--"  # quotes and SQL-ish text: must never reach output
 
 
 def clean(res: Result, codes: tuple[int, ...], *, json_out: bool = False) -> str:
     """The one-line error message, after checking the failure is clean."""
-    assert_clean_failure(Finished(res.code, res.stdout, res.stderr), codes, secrets=[SECRET])
+    assert_clean_failure(res, codes, secrets=[SECRET])
     if json_out:
         payload = json.loads(res.stdout)
         assert payload["error"]["exit_code"] == res.code
@@ -74,14 +76,14 @@ UNKNOWN_SCHEMES = {
     ids=list(MALFORMED),
 )
 def test_malformed_url(url: str, command: str) -> None:
-    res = run_cli(command, "--format", "json", "--database-url", url, timeout=30)
+    res = run_cli(command, "--format", "json", "--database-url", url)
     line = clean(res, (2,), json_out=True)
     assert "database URL" in line or "the database URL" in line, line
 
 
 @pytest.mark.parametrize("url", list(UNKNOWN_SCHEMES.values()), ids=list(UNKNOWN_SCHEMES))
 def test_unknown_scheme(url: str) -> None:
-    res = run_cli("verify", "--database-url", url, timeout=30)
+    res = run_cli("verify", "--database-url", url)
     line = clean(res, (2,))
     assert "unsupported URL scheme" in line and "postgresql://" in line, line
 
@@ -117,7 +119,8 @@ def test_host_that_never_answers_fails_within_the_connect_timeout(
 ) -> None:
     url = f"postgresql://astegni:{SECRET}@127.0.0.1:{silent_server}/astegni"
     started = time.monotonic()
-    res = run_cli(command, "--connect-timeout", "2", "--database-url", url, timeout=30)
+    # A real process: if the time bound ever breaks, the test fails instead of hanging.
+    res = run_cli_process(command, "--connect-timeout", "2", "--database-url", url, timeout=30)
     elapsed = time.monotonic() - started
     line = clean(res, (7,))
     assert "cannot connect" in line and "timeout" in line, line

@@ -35,16 +35,13 @@ from astegni_db import api
 from astegni_db.disposable import Server, create_database, drop_database, temporary_database
 from astegni_db.disposable.databases import unique_name
 from tests import legacy_states
-from tests.cli_runner import MIGRATIONS_DIR, copy_migrations
+from tests.helpers import MIGRATIONS_DIR, assert_clean_failure, copy_migrations, finish, start_cli
 from tests.reliability_helpers import (
     NEW_COLUMNS,
     add_bulk_sessions,
     applied_ids,
-    assert_clean_failure,
     columns,
     figure,
-    finish,
-    start_cli,
     wait_for,
 )
 

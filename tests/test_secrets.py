@@ -24,14 +24,19 @@ from psycopg import sql
 from astegni_db.disposable import Server, drop_database
 from astegni_db.disposable.databases import unique_name
 from astegni_db.migrating.lock import LOCK_KEY
-from tests.cli_runner import MIGRATIONS_DIR, REPO, Result, copy_migrations, run_cli
-from tests.reliability_helpers import TRACEBACK_MARKERS
+from tests.helpers import (
+    MIGRATIONS_DIR,
+    QUERIES,
+    SPEC,
+    TRACEBACK_MARKERS,
+    Result,
+    copy_migrations,
+    run_cli,
+)
 
 # Characters that must be percent-encoded in a URL, so both spellings are tested.
 PASSWORD = "Zebra#42:s@c/ret%?&"
 WRONG_PASSWORD = "Wrong#99:p@ss/word"
-SPEC = REPO / "checks" / "schema.toml"
-QUERIES = REPO / "checks" / "queries"
 
 
 @dataclass(frozen=True)

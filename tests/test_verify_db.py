@@ -7,7 +7,6 @@ SELECT-only role, among thousands of unrelated tables, in two round trips.
 
 from __future__ import annotations
 
-import io
 import json
 import socket
 import tempfile
@@ -24,18 +23,12 @@ import pytest
 
 from astegni_db import api
 from astegni_db.errors import ConfigError, ConnectionFailed, ExitCode
-from astegni_db.verify import inspect, verify
+from astegni_db.project.spec import load_spec, parse_spec
 from astegni_db.verify.catalog import read_catalog
-from astegni_db.verify.command import run_verify
 from astegni_db.verify.findings import Finding
-from astegni_db.verify.report import Report
-from astegni_db.verify.spec import load_spec, parse_spec
+from astegni_db.verify.report import VerifyReport
+from tests.helpers import MIGRATIONS_DIR, QUERIES, SPEC, run_cli
 from tests.legacy_states import ALL_STATES, build_state_2
-
-REPO = Path(__file__).resolve().parent.parent
-SPEC = REPO / "checks" / "schema.toml"
-QUERIES = REPO / "checks" / "queries"
-MIGRATIONS = REPO / "migrations"
 
 
 def run_sql(url: str, *statements: str) -> None:
@@ -44,16 +37,20 @@ def run_sql(url: str, *statements: str) -> None:
             conn.execute(statement)  # type: ignore[arg-type]  # the tests' own literal SQL
 
 
-def check(url: str, *, strict: bool = False, spec: Path = SPEC) -> Report:
-    return verify(url, spec, QUERIES, strict)
+def check(url: str, *, strict: bool = False, spec: Path = SPEC) -> VerifyReport:
+    return api.verify(url, spec, QUERIES, strict=strict)
 
 
-def not_ok(report: Report) -> list[tuple[str, str, str]]:
-    return [(f.status, f.kind, f.object) for f in report.checks if f.status != "ok"]
+def inspect(url: str, spec: Path) -> str:
+    return api.inspect(url, spec).toml
 
 
-def find(report: Report, status: str, kind: str, obj: str) -> Finding:
-    for finding in report.checks:
+def not_ok(report: VerifyReport) -> list[tuple[str, str, str]]:
+    return [(f.status, f.kind, f.object) for f in report.findings if f.status != "ok"]
+
+
+def find(report: VerifyReport, status: str, kind: str, obj: str) -> Finding:
+    for finding in report.findings:
         if (finding.status, finding.kind, finding.object) == (status, kind, obj):
             return finding
     raise AssertionError(f"no {status} {kind} finding for {obj}; found {not_ok(report)}")
@@ -66,7 +63,7 @@ def test_fresh_migrated_database_matches_the_spec(migrated_db_url: str) -> None:
     report = check(migrated_db_url)
     assert not_ok(report) == []
     assert report.exit_code == ExitCode.OK
-    checked = {(f.table, f.kind) for f in report.checks}
+    checked = {(f.table, f.kind) for f in report.findings}
     for table in ("tutoring_sessions", "tutor_teaching_schedules"):
         for kind in (
             "table",
@@ -80,7 +77,8 @@ def test_fresh_migrated_database_matches_the_spec(migrated_db_url: str) -> None:
         ):
             assert (table, kind) in checked
     assert ("tutor_teaching_schedules", "index") in checked
-    assert len([f for f in report.checks if f.kind == "query"]) == len(list(QUERIES.glob("*.sql")))
+    queries = [f for f in report.findings if f.kind == "query"]
+    assert len(queries) == len(list(QUERIES.glob("*.sql")))
     assert check(migrated_db_url, strict=True).exit_code == ExitCode.OK
 
 
@@ -114,7 +112,7 @@ def test_inspect_describes_what_is_there_not_what_the_spec_says(migrated_db_url:
 @pytest.mark.parametrize("state", sorted(ALL_STATES))
 def test_every_state_after_migrate_matches_the_spec(empty_db_url: str, state: str) -> None:
     ALL_STATES[state](empty_db_url)
-    api.migrate(empty_db_url, MIGRATIONS)
+    api.migrate(empty_db_url, MIGRATIONS_DIR)
     report = check(empty_db_url)
     assert [f for f in not_ok(report) if f[0] != "warning"] == []
     assert report.exit_code == ExitCode.OK
@@ -426,8 +424,8 @@ def test_every_difference_is_reported_not_just_the_first(migrated_db_url: str) -
     ]
     run_sql(migrated_db_url, *statements)
     report = check(migrated_db_url)
-    assert len([f for f in report.checks if f.status == "error"]) == 5
-    assert len([f for f in report.checks if f.status == "note"]) == 1
+    assert len([f for f in report.findings if f.status == "error"]) == 5
+    assert len([f for f in report.findings if f.status == "note"]) == 1
 
 
 def test_unexpected_table_listed_in_the_spec(migrated_db_url: str, tmp_path: Path) -> None:
@@ -476,10 +474,10 @@ def test_role_that_cannot_read_rows_still_verifies_the_schema(
 ) -> None:
     _, url = login_role
     report = check(url)
-    assert {f.kind for f in report.checks if f.status != "ok"} == {"data"}
+    assert {f.kind for f in report.findings if f.status != "ok"} == {"data"}
     assert find(report, "warning", "data", "tutoring_sessions.status").actual == "permission denied"
     # PREPARE analyses without privilege checks: the query checks still ran.
-    assert all(f.status == "ok" for f in report.checks if f.kind == "query")
+    assert all(f.status == "ok" for f in report.findings if f.kind == "query")
     assert report.exit_code == ExitCode.OK
 
 
@@ -493,7 +491,7 @@ def test_verify_never_writes(migrated_db_url: str, tmp_path: Path) -> None:
         "INSERT INTO tutoring_sessions (tutor_id, subject, session_date, start_time)"
         " VALUES (1, 'Maths', '2025-01-01', '10:00')",
     )
-    report = verify(migrated_db_url, SPEC, queries, False)
+    report = api.verify(migrated_db_url, SPEC, queries)
     assert find(report, "ok", "query", "query sneaky.sql")  # it parses; it never ran
     with psycopg.connect(migrated_db_url) as conn:
         assert conn.execute("SELECT count(*) FROM tutoring_sessions").fetchone() == (1,)
@@ -515,7 +513,7 @@ def test_thousands_of_unrelated_tables_change_nothing(migrated_db_url: str) -> N
         "CREATE TABLE archive.tutoring_sessions (id text, recurring_pattern jsonb)",
     )
     report = check(migrated_db_url)
-    assert report.checks == baseline.checks
+    assert report.findings == baseline.findings
     assert report.exit_code == ExitCode.OK
 
 
@@ -529,7 +527,7 @@ def count_round_trips(trace: str) -> int:
     )
 
 
-def test_catalog_inspection_takes_two_round_trips(migrated_db_url: str) -> None:
+def test_catalog_inspection_takes_one_round_trip(migrated_db_url: str) -> None:
     names = [*load_spec(SPEC).tables]
     with (
         psycopg.connect(migrated_db_url, autocommit=True) as conn,
@@ -545,8 +543,8 @@ def test_catalog_inspection_takes_two_round_trips(migrated_db_url: str) -> None:
     assert all(catalog.relations[name] is not None for name in names)
     sessions = catalog.relations["tutoring_sessions"]
     assert sessions is not None and len(sessions.columns) == 32
-    assert count_round_trips(text) == 2
-    assert text.count("\tParse\t") == 4  # tables, then columns + constraints + indexes
+    assert count_round_trips(text) == 1
+    assert text.count("\tParse\t") == 4  # tables, columns, constraints, indexes, pipelined
 
 
 # --- the application's queries on seeded data --------------------------------------
@@ -555,7 +553,7 @@ def test_catalog_inspection_takes_two_round_trips(migrated_db_url: str) -> None:
 @pytest.fixture
 def seeded_db_url(empty_db_url: str) -> str:
     build_state_2(empty_db_url)
-    api.migrate(empty_db_url, MIGRATIONS)
+    api.migrate(empty_db_url, MIGRATIONS_DIR)
     return empty_db_url
 
 
@@ -656,10 +654,8 @@ def test_json_and_junit_outputs_of_a_mismatch(migrated_db_url: str, tmp_path: Pa
         *MUTATIONS["extra column"].statements,
     )
     out = tmp_path / "report.json"
-    assert (
-        run_verify(migrated_db_url, fmt="json", output=out, spec_path=SPEC, queries_dir=QUERIES)
-        == ExitCode.SCHEMA_MISMATCH
-    )
+    done = run_cli("verify", "--database-url", migrated_db_url, "--format", "json", "-o", str(out))
+    assert (done.code, done.stdout) == (ExitCode.SCHEMA_MISMATCH, "")
     data = json.loads(out.read_text())
     assert data["version"] == 1 and data["ok"] is False
     assert data["summary"]["error"] == 1 and data["summary"]["note"] == 1
@@ -674,19 +670,9 @@ def test_json_and_junit_outputs_of_a_mismatch(migrated_db_url: str, tmp_path: Pa
         "status": "error",
         "message": "tutoring_sessions.recurring_pattern: expected json, found jsonb",
     }
-    stream = io.StringIO()
-    assert (
-        run_verify(
-            migrated_db_url,
-            fmt="junit",
-            strict=True,
-            stdout=stream,
-            spec_path=SPEC,
-            queries_dir=QUERIES,
-        )
-        == ExitCode.SCHEMA_MISMATCH
-    )
-    root = ET.fromstring(stream.getvalue())
+    done = run_cli("verify", "--database-url", migrated_db_url, "--format", "junit", "--strict")
+    assert done.code == ExitCode.SCHEMA_MISMATCH
+    root = ET.fromstring(done.stdout)
     assert len(root.findall(".//failure")) == 2  # strict: the note fails too
     sessions = next(s for s in root.iter("testsuite") if s.get("name") == "tutoring_sessions")
     assert sessions.get("failures") == "2"
@@ -698,7 +684,7 @@ def test_unreachable_database_is_a_connection_error_without_the_password() -> No
         port = probe.getsockname()[1]
     url = f"postgresql+psycopg://astegni:s3cret-pw@127.0.0.1:{port}/astegni_db"
     with pytest.raises(ConnectionFailed) as raised:
-        verify(url, SPEC, QUERIES, False)
+        api.verify(url, SPEC, QUERIES)
     assert raised.value.exit_code == ExitCode.UNREACHABLE
     assert "s3cret-pw" not in raised.value.message and "\n" not in raised.value.message
     assert f"127.0.0.1:{port}" in raised.value.message
@@ -708,4 +694,4 @@ def test_spec_errors_come_before_any_connection(tmp_path: Path) -> None:
     bad = tmp_path / "schema.toml"
     bad.write_text(SPEC.read_text().replace("nullable = false", "nulable = false", 1))
     with pytest.raises(ConfigError, match=r"tables\.tutoring_sessions\.columns\.id\.nulable"):
-        verify("postgresql://nobody@127.0.0.1:1/none", bad, QUERIES, False)
+        api.verify("postgresql://nobody@127.0.0.1:1/none", bad, QUERIES)

@@ -13,10 +13,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from astegni_db.check.fixtures import load_dump
+from astegni_db import api
 from astegni_db.disposable.local import find_bindir
-from astegni_db.verify import verify
-from tests.cli_runner import REPO
+from astegni_db.roundtrip.fixtures import load_dump
+from tests.helpers import QUERIES, SPEC
 
 
 def test_schema_restored_from_a_dump_verifies_clean(
@@ -31,7 +31,7 @@ def test_schema_restored_from_a_dump_verifies_clean(
         check=True,
         capture_output=True,
     )
-    load_dump(empty_db_url, dump)
+    load_dump(api.as_target(empty_db_url), dump)
     with psycopg.connect(empty_db_url) as conn:
         restored = conn.execute(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
@@ -39,6 +39,6 @@ def test_schema_restored_from_a_dump_verifies_clean(
             "ORDER BY conname"
         ).fetchall()
     assert restored, "the restored table has its CHECKs"
-    report = verify(empty_db_url, REPO / "checks/schema.toml", REPO / "checks/queries")
-    failing = [c.message for c in report.checks if c.status == "error"]
+    report = api.verify(empty_db_url, SPEC, QUERIES)
+    failing = [c.message for c in report.findings if c.status == "error"]
     assert failing == [] and report.exit_code == 0
