@@ -1,4 +1,4 @@
-"""Target 4: CLI start-up, and a no-op migrate against stock yoyo's no-op apply.
+"""Target 4: CLI start-up, a no-op migrate against stock yoyo's no-op apply, verify end to end.
 
 Usage: python benchmarks/bench_startup.py [--runs 30]
 
@@ -7,8 +7,13 @@ of a group alternating run by run so noise from other work on the machine
 hits them alike; medians are reported, with `python -c pass` as the floor.
 The no-op pair runs against one database on the benchmark cluster with every
 migration applied: `astegni-db migrate` and `yoyo apply -b` both find nothing
-to do there. The import guard for --help is a test, not a timing:
-tests/test_startup_imports.py.
+to do there. On that same database, `astegni-db verify` (spec and queries
+passed explicitly, output piped) alternates with `python -c 'import psycopg'`
+(same interpreter): verify must cost at most 1.25x importing its driver. The
+import guard for --help is a test, not a timing: tests/test_startup_imports.py.
+
+Every process gets the caller's environment minus PYTHONDONTWRITEBYTECODE
+(see common.user_python_env): users have bytecode caches.
 """
 
 from __future__ import annotations
@@ -22,12 +27,20 @@ from typing import Any
 
 import common
 
+SPEC = common.REPO / "checks" / "schema.toml"
+QUERIES = common.REPO / "checks" / "queries"
+VERIFY = "astegni-db verify"
+IMPORT_PSYCOPG_BESIDE_VERIFY = "python -c 'import psycopg' (beside verify)"
+
 
 def alternate(
     commands: dict[str, Sequence[str]], runs: int, cwd: Path, env: dict[str, str] | None = None
 ) -> dict[str, list[float]]:
+    env = common.user_python_env() if env is None else env
     samples: dict[str, list[float]] = {name: [] for name in commands}
-    for name, cmd in commands.items():  # warm the page cache and .pyc files once
+    # Warm the page cache once, and write the .pyc files (the environment
+    # allows it): every measured run then loads bytecode, as a user's does.
+    for name, cmd in commands.items():
         common.check_ok(common.timed_run(cmd, cwd=cwd, env=env)[1], name)
     for _ in range(runs):
         for name, cmd in commands.items():
@@ -72,6 +85,7 @@ def main() -> None:
                             str(common.MIGRATIONS),
                         ],
                         cwd=cwd,
+                        env=common.user_python_env(),
                     )[1],
                     "first migrate",
                 )
@@ -112,8 +126,30 @@ def main() -> None:
                     args.runs,
                     cwd,
                 )
-    med: dict[str, Any] = {k: round(common.median(v), 1) for k, v in {**startup, **noop}.items()}
+                # verify as a user runs it against a migrated database: a fresh
+                # process, the project's spec and queries named explicitly, output
+                # piped (plain text); side by side with importing its driver.
+                verify = alternate(
+                    {
+                        IMPORT_PSYCOPG_BESIDE_VERIFY: [sys.executable, "-c", "import psycopg"],
+                        VERIFY: [
+                            cli,
+                            "verify",
+                            "--database-url",
+                            url,
+                            "--spec",
+                            str(SPEC),
+                            "--queries",
+                            str(QUERIES),
+                        ],
+                    },
+                    args.runs,
+                    cwd,
+                )
+    samples = {**startup, **noop, **verify}
+    med: dict[str, Any] = {k: round(common.median(v), 1) for k, v in samples.items()}
     ratio = med["astegni-db migrate (no-op)"] / med["yoyo apply -b (no-op)"]
+    verify_ratio = med[VERIFY] / med[IMPORT_PSYCOPG_BESIDE_VERIFY]
     targets = {
         "--help_median_ms<=150": {
             "measured": med["astegni-db --help"],
@@ -124,6 +160,10 @@ def main() -> None:
             "met": med["astegni-db --version"] <= 150,
         },
         "noop_migrate/yoyo_noop<=1.5": {"measured": round(ratio, 2), "met": ratio <= 1.5},
+        "verify/import_psycopg<=1.25": {
+            "measured": round(verify_ratio, 2),
+            "met": verify_ratio <= 1.25,
+        },
     }
     floor = med["python -c pass"]
     common.print_table(
@@ -131,7 +171,7 @@ def main() -> None:
         ["command", "median ms", "min ms", "max ms", "over bare python ms"],
         [
             [k, med[k], round(min(v), 1), round(max(v), 1), round(med[k] - floor, 1)]
-            for k, v in {**startup, **noop}.items()
+            for k, v in samples.items()
         ],
     )
     common.print_table(
@@ -146,7 +186,7 @@ def main() -> None:
             "postgresql": version,
             "params": vars(args),
             "medians_ms": med,
-            "samples_ms": {k: [round(x, 1) for x in v] for k, v in {**startup, **noop}.items()},
+            "samples_ms": {k: [round(x, 1) for x in v] for k, v in samples.items()},
             "targets": targets,
         },
     )

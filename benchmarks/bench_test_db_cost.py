@@ -25,9 +25,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from astegni_db import api
 from astegni_db.disposable import DisposableDatabases, Server, start_server, temporary_database
 from astegni_db.disposable.databases import drop_database, unique_name
-from astegni_db.disposable.migrate import apply_migrations
+from astegni_db.pytest_plugin import migrate_template
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -94,7 +95,7 @@ def clone_with_strategy(server: Server, template: str, strategy: str) -> None:
 
 def migrate_fresh_database(server: Server) -> None:
     with temporary_database(server) as url:
-        apply_migrations(url, MIGRATIONS)
+        api.migrate(url, MIGRATIONS)
         _touch(url)
 
 
@@ -102,7 +103,7 @@ def fresh_server(backend: str) -> float:
     """Returns the server's own CPU, which is gone from /proc once it has stopped."""
     with start_server(backend) as server:
         with temporary_database(server) as url:
-            apply_migrations(url, MIGRATIONS)
+            api.migrate(url, MIGRATIONS)
             _touch(url)
         return server_cpu_ms(server)
 
@@ -131,7 +132,7 @@ def main() -> None:
     samples: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
     with start_server(args.backend) as server:
-        databases = DisposableDatabases(server)
+        databases = DisposableDatabases(server, migrate_template)
         template = databases.template_for(MIGRATIONS)
         with psycopg.connect(server.url) as conn:
             version = conn.info.server_version

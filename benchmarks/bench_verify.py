@@ -9,10 +9,11 @@ foreign key, an index and the application's column names, so every catalog
 the inspection reads grows). Runs alternate between the two databases so
 drift on a noisy machine hits both alike. Reported, as medians:
 
-- wall: the whole `verify()` call (connect, catalog, data check, query checks);
-- catalog: client-side time of the catalog inspection alone (both round trips);
-- db: server time of the catalog statements, from EXPLAIN (ANALYZE) of the
-  exact SQL files with the exact parameters.
+- wall: the whole `api.verify()` call (connect, catalog, data check, query checks);
+- catalog: client-side time of the catalog inspection alone (`read_catalog`:
+  its four statements in one pipeline, one round trip);
+- db: server time of the four catalog statements, from EXPLAIN (ANALYZE) of
+  the exact SQL files with the exact parameter (the spec's table names).
 """
 
 from __future__ import annotations
@@ -30,21 +31,27 @@ from psycopg import sql
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from astegni_db import api  # noqa: E402
-from astegni_db.disposable.server import replace_dbname  # noqa: E402
-from astegni_db.verify import verify  # noqa: E402
-from astegni_db.verify.catalog import catalog_sql, read_catalog  # noqa: E402
-from astegni_db.verify.spec import load_spec  # noqa: E402
+from astegni_db import api, sqlfiles  # noqa: E402
+from astegni_db.disposable import Server, create_database, drop_database  # noqa: E402
+from astegni_db.project.spec import load_spec  # noqa: E402
+from astegni_db.verify.catalog import read_catalog  # noqa: E402
 
 SPEC = REPO / "checks" / "schema.toml"
 QUERIES = REPO / "checks" / "queries"
+# read_catalog's statements, in the order it sends them (astegni_db/sql/<name>.sql).
+CATALOG_QUERIES = ("tables", "columns", "constraints", "indexes")
+
+
+def _server(admin_url: str) -> Server:
+    """The server behind ``admin_url``, for astegni_db.disposable's create and drop."""
+    return Server(url=admin_url, backend="url")
 
 
 def create(admin_url: str, name: str, unrelated: int) -> str:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = replace_dbname(admin_url, name)
+    server = _server(admin_url)
+    drop_database(server, name)
+    create_database(server, name)
+    url = server.url_for(name)
     api.migrate(url, REPO / "migrations")
     with psycopg.connect(url, autocommit=True) as conn:
         # Batches of 250 keep each transaction under max_locks_per_transaction.
@@ -65,34 +72,24 @@ def create(admin_url: str, name: str, unrelated: int) -> str:
 
 
 def drop(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    drop_database(_server(admin_url), name)
 
 
 def catalog_db_ms(conn: psycopg.Connection[Any], names: list[str]) -> float:
-    """Server execution time of the four catalog statements (EXPLAIN ANALYZE)."""
+    """Server time (planning + execution) of the four catalog statements (EXPLAIN ANALYZE).
+
+    Each gets what read_catalog sends all four: ``names``, the spec's table
+    names (each statement resolves them to OIDs itself).
+    """
+    params = {"names": sorted(set(names))}
     total = 0.0
-    rows = conn.execute(
-        "EXPLAIN (ANALYZE, FORMAT JSON) " + catalog_sql("tables"),  # type: ignore[operator]
-        {"names": names},
-    ).fetchone()
-    assert rows is not None
-    total += rows[0][0]["Execution Time"] + rows[0][0]["Planning Time"]
-    oids = [
-        r[0]
-        for r in conn.execute(
-            "SELECT to_regclass(quote_ident(n))::oid FROM unnest(%s::text[]) n", (names,)
-        ).fetchall()
-    ]
-    for name in ("columns", "constraints", "indexes"):
+    for name in CATALOG_QUERIES:
         row = conn.execute(
-            "EXPLAIN (ANALYZE, FORMAT JSON) " + catalog_sql(name),  # type: ignore[operator]
-            {"table_oids": oids},
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + sqlfiles.load(name), params
         ).fetchone()
         assert row is not None
-        total += row[0][0]["Execution Time"] + row[0][0]["Planning Time"]
+        plan = row[0][0]
+        total += plan["Execution Time"] + plan["Planning Time"]
     return total
 
 
@@ -115,11 +112,11 @@ def main() -> None:
             label: {"wall": [], "catalog": [], "db": []} for label in urls
         }
         for url in urls.values():  # warm caches once per database
-            verify(url, SPEC, QUERIES, False)
+            api.verify(url, SPEC, QUERIES)
         for _ in range(args.runs):
             for label, url in urls.items():
                 t0 = time.perf_counter()
-                report = verify(url, SPEC, QUERIES, False)
+                report = api.verify(url, SPEC, QUERIES)
                 samples[label]["wall"].append((time.perf_counter() - t0) * 1000)
                 assert report.ok, report.summary_line()
                 with psycopg.connect(url, autocommit=True) as conn:

@@ -7,6 +7,10 @@ the cluster is kept between runs under $ASTEGNI_DB_BENCH_DIR (default
 /tmp/astegni-db-bench) so the 5-million-row template is generated once. Every
 command starts the server and stops it again when it ends; `run_all.py --drop`
 deletes the directory.
+
+Databases on it are created, dropped and named by astegni_db.disposable (the
+same code the pytest plugin uses), through :attr:`BenchServer.server`; only
+the FILE_COPY clone of the big template is done here.
 """
 
 from __future__ import annotations
@@ -35,7 +39,15 @@ sys.path.insert(0, str(REPO))
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
+from astegni_db.disposable import (  # noqa: E402
+    Server,
+    create_database,
+    drop_database,
+    temporary_database,
+)
+from astegni_db.disposable.databases import unique_name  # noqa: E402
 from astegni_db.disposable.local import LocalCluster, superuser_url  # noqa: E402
+from astegni_db.settings import dbname_of  # noqa: E402
 
 BENCH_DIR = REPO / "benchmarks"
 # $ASTEGNI_DB_BENCH_RESULTS sends a trial run's output elsewhere, leaving the
@@ -88,11 +100,19 @@ class BenchServer:
     password: str
 
     @property
+    def server(self) -> Server:
+        """The cluster as astegni_db.disposable's functions take it (create, drop, clone).
+
+        No ``resource``: the cluster directory is kept between runs, not removed.
+        """
+        return Server(url=superuser_url(self.password, self.port), backend="local")
+
+    @property
     def url(self) -> str:
-        return superuser_url(self.password, self.port)
+        return self.server.url
 
     def url_for(self, dbname: str) -> str:
-        return superuser_url(self.password, self.port, dbname)
+        return self.server.url_for(dbname)
 
     def yoyo_url(self, dbname: str) -> str:
         return "postgresql+psycopg://" + self.url_for(dbname).split("://", 1)[1]
@@ -177,36 +197,40 @@ def database_exists(server: BenchServer, name: str) -> bool:
         )
 
 
-def drop_database(server: BenchServer, name: str) -> None:
+def clone_database(server: BenchServer, name: str, template: str) -> None:
+    """CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY.
+
+    Not astegni_db.disposable.create_database: that one takes the server's
+    default strategy (WAL_LOG since PostgreSQL 15), which WAL-logs every block
+    of the 1.1 GB template; FILE_COPY copies the files: seconds, not minutes.
+    """
     with admin(server) as conn:
         conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
         )
-
-
-def create_database(server: BenchServer, name: str, template: str | None = None) -> None:
-    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template:
-        # FILE_COPY copies the files instead of WAL-logging every block: seconds, not minutes.
-        query = sql.SQL("{} TEMPLATE {} STRATEGY FILE_COPY").format(query, sql.Identifier(template))
-    with admin(server) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(query)
 
 
 @contextlib.contextmanager
 def scratch_database(
-    server: BenchServer, prefix: str, template: str | None = None
+    server: BenchServer, purpose: str, template: str | None = None
 ) -> Iterator[str]:
-    """A database (optionally a clone of ``template``) dropped on exit; yields its name."""
-    name = f"{prefix}_{secrets.token_hex(3)}"
-    create_database(server, name, template)
+    """A new database (a FILE_COPY clone of ``template`` if given), dropped on exit.
+
+    Yields its name, unique (astegni_db.disposable's naming) and so also the
+    ``%d`` the server log shows for its sessions.
+    """
+    if template is None:
+        with temporary_database(server.server, purpose=purpose) as url:
+            yield dbname_of(url)
+        return
+    name = unique_name(purpose)
+    clone_database(server, name, template)
     try:
         yield name
     finally:
-        drop_database(server, name)
+        drop_database(server.server, name)
 
 
 def migrations_upto(last_id: str, into: Path) -> Path:
@@ -231,7 +255,8 @@ def sessions_template(server: BenchServer, rows: int) -> str:
             return name
     log(f"building {name}: {rows:,} tutoring_sessions (once; kept in {bench_dir()})")
     started = time.perf_counter()
-    create_database(server, name)
+    drop_database(server.server, name)  # an unfinished build left by an interrupted run
+    create_database(server.server, name)
     from astegni_db import api
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -522,6 +547,19 @@ def percentile(sorted_values: Sequence[float], pct: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values)) if values else float("nan")
+
+
+def user_python_env() -> dict[str, str]:
+    """This process's environment minus PYTHONDONTWRITEBYTECODE, for timing Python commands.
+
+    Some machines (this benchmark's VM, many CI images) export
+    PYTHONDONTWRITEBYTECODE=1. A process started with it writes no .pyc files,
+    so every fresh `astegni-db` recompiles astegni_db from source (about 35 ms
+    here), a cost no user pays: installed packages and an editable checkout
+    that has run once have bytecode caches. Without the variable, the first
+    (warm-up) run writes the .pyc files and the measured runs load them.
+    """
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def timed_run(

@@ -113,6 +113,8 @@ def test_project_the_server_user_cannot_enter_keeps_its_data_elsewhere(
         # Its port taken while it was stopped, it moves, and still finds its data.
         devdb.stop(project)
         with socket.socket() as squatter:
+            # The stopped server's closed connections leave the port in TIME_WAIT.
+            squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             squatter.bind(("127.0.0.1", port_of(url)))
             squatter.listen()
             moved = devdb.start(project)
