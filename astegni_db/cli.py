@@ -48,6 +48,12 @@ class CliState:
     command: str = "astegni-db"
     fmt: str = "text"  # "json": stdout carries one JSON document, errors included
     wrote_json: bool = False  # stdout already holds that document: never add a second
+    # The shared options, gathered here as click parses them (see _store).
+    database_url: str | None = None
+    connect_timeout: int = settings.DEFAULT_CONNECT_TIMEOUT_S
+    lock_timeout: float = settings.DEFAULT_LOCK_TIMEOUT_S
+    ddl_lock_timeout: int = settings.DEFAULT_DDL_LOCK_TIMEOUT_MS
+    ddl_retries: int = settings.DEFAULT_DDL_RETRIES
 
 
 def _state() -> CliState:
@@ -173,17 +179,17 @@ def _progress(event: Any) -> None:
     _state().ui.say(*describe_event(event))
 
 
-def _target(database_url: str | None, connect_timeout: int) -> DatabaseTarget:
+def _target() -> DatabaseTarget:
     """Flag > DATABASE_URL > .env; else the local dev database, never under CI."""
-    target = settings.configured_target(database_url, connect_timeout=connect_timeout)
+    state = _state()
+    timeout = state.connect_timeout
+    target = settings.configured_target(state.database_url, connect_timeout=timeout)
     if target is not None:
         return target
     settings.require_dev_database_allowed()
     from astegni_db import devdb
 
-    target = settings.parse_database_url(
-        devdb.start(), "dev database", connect_timeout=connect_timeout
-    )
+    target = settings.parse_database_url(devdb.start(), "dev database", connect_timeout=timeout)
     _state().ui.say(
         f"Using the local dev database {target.redacted} "
         "(pass --database-url or set DATABASE_URL to target another).",
@@ -205,14 +211,13 @@ def _confirm_unless(yes: bool) -> Confirm:
     return confirm
 
 
-def _migrate_options(
-    lock_timeout: float, ddl_lock_timeout: int, ddl_retries: int, **flags: bool
-) -> MigrateOptions:
+def _migrate_options(**flags: bool) -> MigrateOptions:
     from astegni_db.api import MigrateOptions, RetryPolicy
 
+    state = _state()
     return MigrateOptions(
-        lock_timeout_s=lock_timeout,
-        ddl=RetryPolicy(lock_timeout_ms=ddl_lock_timeout, retries=ddl_retries),
+        lock_timeout_s=state.lock_timeout,
+        ddl=RetryPolicy(lock_timeout_ms=state.ddl_lock_timeout, retries=state.ddl_retries),
         **flags,
     )
 
@@ -220,11 +225,19 @@ def _migrate_options(
 # -- shared options --------------------------------------------------------------------------
 
 
+def _store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Keep a shared option in the run's state, where _target and _migrate_options read it."""
+    assert param.name is not None
+    setattr(ctx.ensure_object(CliState), param.name, value)
+
+
 def database_options(f: F) -> F:
     """--database-url and --connect-timeout, shared by every command that connects."""
     f = click.option(
         "--database-url",
         metavar="URL",
+        expose_value=False,
+        callback=_store,
         help="postgresql:// URL. Default: $DATABASE_URL, then DATABASE_URL in ./.env, "
         "then the local dev database (never under CI=true).",
     )(f)
@@ -232,6 +245,8 @@ def database_options(f: F) -> F:
         "--connect-timeout",
         type=click.IntRange(1, 300),
         default=settings.DEFAULT_CONNECT_TIMEOUT_S,
+        expose_value=False,
+        callback=_store,
         show_default=True,
         help="Seconds to wait for the server to answer.",
     )(f)
@@ -285,6 +300,8 @@ def output_option(f: F) -> F:
 def lock_options(f: F) -> F:
     f = click.option(
         "--lock-timeout",
+        expose_value=False,
+        callback=_store,
         type=click.FloatRange(0, 86400),
         default=settings.DEFAULT_LOCK_TIMEOUT_S,
         show_default=True,
@@ -293,6 +310,8 @@ def lock_options(f: F) -> F:
     )(f)
     f = click.option(
         "--ddl-lock-timeout",
+        expose_value=False,
+        callback=_store,
         type=click.IntRange(10, 60000),
         default=settings.DEFAULT_DDL_LOCK_TIMEOUT_MS,
         show_default=True,
@@ -301,6 +320,8 @@ def lock_options(f: F) -> F:
     )(f)
     f = click.option(
         "--ddl-retries",
+        expose_value=False,
+        callback=_store,
         type=click.IntRange(0, 100),
         default=settings.DEFAULT_DDL_RETRIES,
         show_default=True,
@@ -354,12 +375,7 @@ def cli() -> None:
     help="Apply pending migrations that sort before already-applied ones.",
 )
 def migrate(
-    database_url: str | None,
-    connect_timeout: int,
     migrations_dir: Path,
-    lock_timeout: float,
-    ddl_lock_timeout: int,
-    ddl_retries: int,
     fmt: str,
     dry_run: bool,
     spec_path: Path,
@@ -382,19 +398,13 @@ def migrate(
     from astegni_db import api
 
     _use_format(fmt)
-    target = _target(database_url, connect_timeout)
+    target = _target()
     if dry_run:
         planned = api.dry_run(target, migrations_dir)
         for warning in planned.warnings():
             _state().ui.say(warning, style="yellow")
         finish(planned, fmt)
-    options = _migrate_options(
-        lock_timeout,
-        ddl_lock_timeout,
-        ddl_retries,
-        accept_changes=accept_changes,
-        allow_out_of_order=allow_out_of_order,
-    )
+    options = _migrate_options(accept_changes=accept_changes, allow_out_of_order=allow_out_of_order)
     report = api.migrate(
         target,
         migrations_dir,
@@ -415,9 +425,7 @@ def migrate(
     is_flag=True,
     help="Exit 3 when migrations are pending, 5 when applied ones changed (a deploy gate).",
 )
-def status(
-    database_url: str | None, connect_timeout: int, migrations_dir: Path, fmt: str, gate: bool
-) -> None:
+def status(migrations_dir: Path, fmt: str, gate: bool) -> None:
     """Show applied, pending, modified, renamed and missing migrations.
 
     Needs only SELECT rights.
@@ -430,7 +438,7 @@ def status(
     from astegni_db import api
 
     _use_format(fmt)
-    finish(api.status(_target(database_url, connect_timeout), migrations_dir, gate=gate), fmt)
+    finish(api.status(_target(), migrations_dir, gate=gate), fmt)
 
 
 @cli.command()
@@ -442,12 +450,7 @@ def status(
 @click.option("--steps", type=click.IntRange(1), default=1, show_default=True)
 @yes_option
 def rollback(
-    database_url: str | None,
-    connect_timeout: int,
     migrations_dir: Path,
-    lock_timeout: float,
-    ddl_lock_timeout: int,
-    ddl_retries: int,
     to: str | None,
     all_: bool,
     steps: int,
@@ -469,10 +472,10 @@ def rollback(
 
     selection = api.RollbackSelection(to=to, all=all_, steps=steps)  # bad combinations fail here
     report = api.rollback(
-        _target(database_url, connect_timeout),
+        _target(),
         migrations_dir,
         selection,
-        _migrate_options(lock_timeout, ddl_lock_timeout, ddl_retries),
+        _migrate_options(),
         on_event=_progress,
         confirm=_confirm_unless(yes),
     )
@@ -483,7 +486,7 @@ def rollback(
 @database_options
 @migrations_option
 @yes_option
-def repair(database_url: str | None, connect_timeout: int, migrations_dir: Path, yes: bool) -> None:
+def repair(migrations_dir: Path, yes: bool) -> None:
     """Accept edited, renamed or deleted applied migrations as they are on disk.
 
     Changes only the bookkeeping (checksums, yoyo's applied list), never the
@@ -491,7 +494,7 @@ def repair(database_url: str | None, connect_timeout: int, migrations_dir: Path,
     """
     from astegni_db import api
 
-    target = _target(database_url, connect_timeout)
+    target = _target()
     finish(api.repair(target, migrations_dir, confirm=_confirm_unless(yes)))
 
 
@@ -533,8 +536,6 @@ def new(migrations_dir: Path, name: str) -> None:
     help="Default: a table on a terminal, plain text when piped.",
 )
 def verify(
-    database_url: str | None,
-    connect_timeout: int,
     spec_path: Path,
     output: Path | None,
     queries_dir: Path,
@@ -557,7 +558,7 @@ def verify(
     from astegni_db.verify.report import auto_format
 
     _use_format("json" if fmt == "json" else "text")
-    target = _target(database_url, connect_timeout)
+    target = _target()
     report = api.verify(target, spec_path, None if no_queries else queries_dir, strict=strict)
     chosen = fmt or ("text" if output is not None else auto_format(sys.stdout))
     report.as_table = chosen == "table"
@@ -568,9 +569,7 @@ def verify(
 @database_options
 @spec_option()
 @output_option
-def inspect(
-    database_url: str | None, connect_timeout: int, spec_path: Path, output: Path | None
-) -> None:
+def inspect(spec_path: Path, output: Path | None) -> None:
     """Print the live schema of the spec's tables in the spec's own format.
 
     \b
@@ -579,7 +578,7 @@ def inspect(
     """
     from astegni_db import api
 
-    finish(api.inspect(_target(database_url, connect_timeout), spec_path), output=output)
+    finish(api.inspect(_target(), spec_path), output=output)
 
 
 @cli.command()

@@ -70,12 +70,6 @@ class DatabaseTarget:
     def scrub(self, text: str) -> str:
         return scrub(text, self.secrets)
 
-    def for_database(self, dbname: str) -> DatabaseTarget:
-        """The same server and credentials, another database (throwaway clones)."""
-        return DatabaseTarget(
-            with_dbname(self.url, dbname), self.source, self.secrets, self.connect_timeout
-        )
-
 
 def parse_database_url(
     raw: str, source: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT_S

@@ -1,8 +1,9 @@
 """Disposable PostgreSQL for tests and development: a server, a migrated template, clones.
 
 ``start_server()`` picks a backend and yields a :class:`Server`;
-``DisposableDatabases(server).migrated(Path("migrations"))`` yields the URL of
-a clone (CREATE DATABASE ... TEMPLATE) of a template migrated once.
+``DisposableDatabases(server, migrate).migrated(Path("migrations"))`` yields
+the URL of a clone (CREATE DATABASE ... TEMPLATE) of a template migrated once
+by ``migrate`` (the pytest plugin passes astegni-db's own).
 """
 
 from astegni_db.disposable.backends import BACKENDS, choose_backend, start_server
