@@ -7,6 +7,7 @@ Nothing starts until a test asks for one of these fixtures.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,18 @@ import pytest
 from astegni_db.disposable import DisposableDatabases, Server
 from astegni_db.pytest_plugin import open_databases
 from tests.helpers import MIGRATIONS_DIR
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start CLI processes as a terminal would: with Ctrl-C (SIGINT) at its default.
+
+    A shell that runs the suite in the background (`make test &`, some CI
+    runners) starts it with SIGINT ignored; every process it starts inherits
+    that, and Python then never turns SIGINT into KeyboardInterrupt. The Ctrl-C
+    test's migrate would sit out its 60 s lock wait instead of being tested.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
