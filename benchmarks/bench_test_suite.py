@@ -2,8 +2,9 @@
 
 Usage: python benchmarks/bench_test_suite.py [--skip-suite] [--runs 10] [--server-runs 3]
 
-Runs `python -m pytest -q` once from the repository root (the suite starts
-its own throwaway servers) and records its wall time and summary line, then
+Runs the suite once from the repository root as `make test` does (4 xdist
+workers, a random order; the suite starts its own throwaway servers) and
+records its wall time and summary line, then
 runs the disposable helper's benchmarks/bench_test_db_cost.py (template clone
 vs empty database + migrate vs a fresh server per test) and keeps its table.
 """
@@ -17,15 +18,16 @@ from typing import Any
 
 import common
 
+SUITE_WORKERS = ("-n", "4", "--dist", "loadscope")  # the Makefile's PYTEST_WORKERS default
 _SUMMARY = re.compile(r"^=*\s*(?P<text>(\d+ \w+(, )?)+.* in [\d.]+s.*?)\s*=*$")
 # "label  n  median  min  max  x-clone [more columns]"; the label may hold spaces.
 _COST_ROW = re.compile(r"^(?P<label>\D.*?)\s+(?P<nums>\d+(?:\s+[\d.]+){4,})$")
 
 
 def run_suite() -> dict[str, Any]:
-    common.log("running the full default test suite (python -m pytest -q)")
+    common.log("running the full default test suite (pytest -n 4 --dist loadscope, as make test)")
     ms, done = common.timed_run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUITE_WORKERS],
         cwd=common.REPO,
         timeout=3600,
     )

@@ -1,0 +1,70 @@
+"""`astegni-db verify` start-up of several installs, side by side, against `import psycopg`.
+
+Usage: python benchmarks/bench_startup_ab.py [--runs 40] VENV [VENV ...]
+
+Each VENV is a virtualenv with astegni-db installed (an old checkout's
+`.venv`, this one's). On a throwaway local cluster (astegni_db.disposable's
+own, default settings) one database is migrated once; then, run after run,
+the first VENV's `python -c "import psycopg"` (the floor: the driver's
+import) and every VENV's `astegni-db verify` alternate, each a fresh process
+with its output piped, as CI runs it. Medians and the ratio to the floor are
+printed; nothing is written (issue 10's before/after in docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import common
+
+from astegni_db import api
+from astegni_db.disposable import create_database
+from astegni_db.disposable.local import temporary_cluster
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("venvs", nargs="+", type=Path, metavar="VENV")
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    env = common.user_python_env()  # .pyc files, as users have them
+    spec, queries = common.REPO / "checks" / "schema.toml", common.REPO / "checks" / "queries"
+    with temporary_cluster() as server, tempfile.TemporaryDirectory() as cwd:
+        create_database(server, "startup_ab")
+        url = server.url_for("startup_ab")
+        api.migrate(url, common.MIGRATIONS)
+        floor = [str(args.venvs[0] / "bin" / "python"), "-c", "import psycopg"]
+        commands = {"python -c 'import psycopg'": floor}
+        for venv in args.venvs:
+            commands[f"verify ({venv})"] = [
+                str(venv / "bin" / "astegni-db"), "verify", "--database-url", url,
+                "--spec", str(spec), "--queries", str(queries),
+            ]  # fmt: skip
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        for name, cmd in commands.items():  # warm: page cache and .pyc files
+            common.check_ok(subprocess.run(cmd, capture_output=True, text=True, env=env), name)
+        for _ in range(args.runs):
+            for name, cmd in commands.items():
+                started = time.perf_counter()
+                done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
+                samples[name].append((time.perf_counter() - started) * 1000)
+                common.check_ok(done, name)
+    base = statistics.median(samples["python -c 'import psycopg'"])
+    common.print_table(
+        f"verify start-up, medians of {args.runs} alternating runs ({sys.platform})",
+        ["command", "median ms", "x import psycopg"],
+        [
+            [name, round(statistics.median(v), 1), round(statistics.median(v) / base, 2)]
+            for name, v in samples.items()
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
