@@ -84,6 +84,7 @@ def parse_database_url(
         )
     scheme, rest = raw.split("://", 1)
     secrets = _secrets_in(raw)
+    _refuse_unencoded_userinfo(rest, source)
     if scheme.lower() not in ACCEPTED_SCHEMES:
         raise ConfigError(
             f"unsupported URL scheme {scheme.lower()!r} from {source}: "
@@ -100,6 +101,36 @@ def parse_database_url(
     if parts.fragment:
         raise ConfigError(f"invalid database URL from {source}: unexpected '#' fragment")
     return DatabaseTarget(url=url, source=source, secrets=secrets, connect_timeout=connect_timeout)
+
+
+def _refuse_unencoded_userinfo(rest: str, source: str) -> None:
+    """Refuse a URL whose password (or user name) holds an unencoded ``@ / ? #``.
+
+    Such a URL has no single meaning: libpq ends the user info at the first
+    ``@`` (looking past a ``?``), Python's parser at the last, and a ``/``,
+    ``?`` or ``#`` in the password ends the host part early, so the rest of
+    the password lands in a port, host or database name that error messages
+    print. The URL is refused with a message that quotes none of it. ``@`` in
+    a query parameter stays allowed where both parsers agree: after a ``/``.
+    """
+    host_part_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    host_part, after = rest[:host_part_end], rest[host_part_end:]
+    if host_part.count("@") == 1:
+        return  # the user info is delimited, and both parsers read it alike
+    path = after.split("?", 1)[0].split("#", 1)[0]
+    fragment = after.split("#", 1)[1] if "#" in after else ""
+    ambiguous = (
+        host_part.count("@") > 1
+        or "@" in path
+        or "@" in fragment
+        or (after.startswith("?") and "@" in after)
+    )
+    if ambiguous:
+        raise ConfigError(
+            f"invalid database URL from {source}: an '@', '/', '?' or '#' in the user name "
+            "or password must be percent-encoded (%40, %2F, %3F, %23), and so must an '@' "
+            "in the database name"
+        )
 
 
 def _secrets_in(raw: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ URL-encoded spelling may show up in stdout or stderr.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -191,3 +192,40 @@ def test_dotenv_values_are_not_echoed(account: Account, tmp_path: Path) -> None:
         res = run_cli(*args, cwd=workdir)
         assert_no_secret(res, PASSWORD)
         assert res.code == 2 and ".env" in res.stderr, res.output
+
+
+def fragments(secret: str, size: int = 3) -> set[str]:
+    """Every run of ``size`` characters of ``secret``: none may be printed either."""
+    return {secret[i : i + size] for i in range(len(secret) - size + 1)}
+
+
+@pytest.mark.parametrize(
+    "raw_password",
+    ["Sla/sh9x", "Que?ry7x", "Hash#5xy", "Fi@rst8x", "12/34xyz"],
+    ids=["slash", "question", "hash", "at", "port-like"],
+)
+@pytest.mark.parametrize("path", ["flag", "env", "dotenv"])
+def test_unencoded_password_is_refused_without_a_fragment_of_it(
+    raw_password: str, path: str, tmp_path: Path
+) -> None:
+    """A password pasted unencoded into a URL ('/', '?', '#' or '@' in it) ends the
+    host part early, so parsers disagree on what is the host, port or database and
+    print pieces of it. astegni-db refuses such a URL (exit 2) before connecting,
+    and its message quotes no part of the password, not even three characters."""
+    url = f"postgresql://astegni:{raw_password}@127.0.0.1:5432/astegni"
+    for args in (["status"], ["migrate", "--format", "json"], ["verify", *VERIFY]):
+        res = run(path, url, tmp_path, *args, *(dirs() if args[0] != "verify" else []))
+        assert res.code == 2, res.output
+        assert "must be percent-encoded" in res.stderr, res.output
+        leaked = {piece for piece in fragments(raw_password) if piece in res.output}
+        assert not leaked, f"fragments {sorted(leaked)} of the password printed:\n{res.output}"
+        if "--format" in args:
+            assert json.loads(res.stdout)["error"]["exit_code"] == 2
+
+
+def test_encoded_password_with_the_same_characters_is_accepted() -> None:
+    for raw_password in ["Sla/sh9x", "Que?ry7x", "Hash#5xy", "Fi@rst8x"]:
+        url = f"postgresql://astegni:{quote(raw_password, safe='')}@127.0.0.1:1/astegni"
+        res = run_cli("status", "--connect-timeout", "1", "--database-url", url, *dirs())
+        assert res.code == 7 and "cannot connect" in res.stderr, res.output  # parsed, then refused
+        assert raw_password not in res.output and quote(raw_password, safe="") not in res.output

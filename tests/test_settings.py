@@ -115,3 +115,35 @@ def test_url_surgery_keeps_credentials_and_query() -> None:
     assert with_dbname(url, "other db") == "postgresql://u:p%2Fw@h:5432/other%20db?sslmode=disable"
     assert without_password(url) == ("postgresql://u@h:5432/db?sslmode=disable", "p/w")
     assert without_password("postgresql://u@h/db") == ("postgresql://u@h/db", None)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "postgresql://u:Kx7/Qw2@h:5432/db",  # '/' ends the host part early
+        "postgresql://u:Kx7?Qw2@h:5432/db",
+        "postgresql://u:Kx7#Qw2@h:5432/db",
+        "postgresql://u:Kx7@Qw2@h:5432/db",  # libpq splits at the first '@', Python at the last
+        "postgresql://u:17/Qw2@h:5432/db",  # reads as host u, port 17: still refused
+        "postgresql://h:5432?password=Kx7@Qw2",  # libpq would take 'h:5432?password=Kx7' as user
+        "postgresql://h:5432/d@b",  # an '@' in the database name, unencoded
+    ],
+)
+def test_unencoded_user_info_is_refused_quoting_none_of_it(raw: str) -> None:
+    with pytest.raises(ConfigError, match="must be percent-encoded") as info:
+        parse_database_url(raw, "test")
+    assert not {"Kx7", "Qw2", "17/"} & set(info.value.message.split()), info.value.message
+    assert "Kx7" not in info.value.message and "Qw2" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "postgresql://u:pa%2Fss@h:5432/db",
+        "postgresql://u@h:5432/d@b",  # user info delimited: both parsers agree
+        "postgresql://h:5432/db?password=p@ss",  # after a '/', both parsers agree
+        "postgresql:///db?host=/var/run/postgresql&password=p@ss",
+    ],
+)
+def test_unambiguous_urls_with_at_signs_are_accepted(raw: str) -> None:
+    assert parse_database_url(raw, "test").url.startswith("postgresql://")
