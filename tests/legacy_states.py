@@ -598,3 +598,147 @@ def add_bulk_sessions(url: str, count: int) -> None:
             (count,),
         )
         conn.execute("VACUUM ANALYZE tutoring_sessions")
+
+
+# --- section 4: a production database's schema (pg_dump --schema-only) --------
+
+# The current models hold 51 tables besides the six the baseline knows, most of
+# them pointing at users or a profile. refresh_tokens is one of the legacy
+# tables above; these are the other 50, each with the table(s) it refers to.
+PRODUCTION_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (name, refs)
+    for name, refs in (
+        ("blog_posts", ("users",)),
+        ("blog_comments", ("users",)),
+        ("notifications", ("users",)),
+        ("user_settings", ("users",)),
+        ("user_sessions", ("users",)),
+        ("login_attempts", ("users",)),
+        ("password_resets", ("users",)),
+        ("email_verifications", ("users",)),
+        ("otp_codes", ("users",)),
+        ("wallets", ("users",)),
+        ("wallet_transactions", ("users",)),
+        ("payments", ("users", "student_profiles")),
+        ("payouts", ("tutor_profiles",)),
+        ("invoices", ("users",)),
+        ("subscriptions", ("users",)),
+        ("reviews", ("tutor_profiles", "student_profiles")),
+        ("tutor_ratings", ("tutor_profiles", "student_profiles")),
+        ("tutor_documents", ("tutor_profiles",)),
+        ("tutor_certifications", ("tutor_profiles",)),
+        ("tutor_experiences", ("tutor_profiles",)),
+        ("tutor_subjects", ("tutor_profiles",)),
+        ("tutor_packages", ("tutor_profiles",)),
+        ("tutor_videos", ("tutor_profiles",)),
+        ("tutor_availability", ("tutor_profiles",)),
+        ("tutor_requests", ("tutor_profiles", "student_profiles")),
+        ("tutor_connections", ("tutor_profiles", "student_profiles")),
+        ("student_courses", ("student_profiles",)),
+        ("student_documents", ("student_profiles",)),
+        ("student_achievements", ("student_profiles",)),
+        ("student_guardians", ("student_profiles", "users")),
+        ("student_reviews", ("student_profiles", "tutor_profiles")),
+        ("parent_profiles", ("users",)),
+        ("advertiser_profiles", ("users",)),
+        ("institute_profiles", ("users",)),
+        ("courses", ("tutor_profiles",)),
+        ("course_enrollments", ("student_profiles",)),
+        ("assignments", ("tutor_profiles", "student_profiles")),
+        ("quizzes", ("tutor_profiles",)),
+        ("quiz_attempts", ("student_profiles",)),
+        ("whiteboard_sessions", ("tutor_profiles", "student_profiles")),
+        ("chat_conversations", ("users",)),
+        ("chat_messages", ("users",)),
+        ("events", ("users",)),
+        ("event_registrations", ("users",)),
+        ("clubs", ("users",)),
+        ("club_members", ("users",)),
+        ("jobs", ("users",)),
+        ("job_applications", ("users",)),
+        ("reports", ("users",)),
+        ("audit_log", ("users",)),
+    )
+)
+
+
+def build_production_schema(
+    url: str, *, seed_columns: bool = False, missing: Sequence[str] = ()
+) -> None:
+    """A production schema as `pg_dump --schema-only` carries it: the legacy tables
+    (the seed's five columns added by the psql script if ``seed_columns``), and 50
+    more with foreign keys, indexes and an updated_at trigger, pointing at users and
+    the profiles. ``missing``: baseline tables this database never had."""
+    legacy = (
+        ("users", _LEGACY_USERS),
+        ("refresh_tokens", _LEGACY_REFRESH_TOKENS),
+        ("tutor_profiles", _LEGACY_TUTOR_PROFILES),
+        ("student_profiles", _LEGACY_STUDENT_PROFILES),
+        ("tutor_student_enrollments", _LEGACY_ENROLLMENTS),
+        ("tutoring_sessions", _LEGACY_TUTORING_SESSIONS),
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        _execute_each(conn, [ddl for name, ddl in legacy if name not in missing])
+        if "tutor_teaching_schedules" not in missing:
+            _execute_each(conn, _TEACHING_SCHEDULES_SCRIPT)
+        if seed_columns and "tutoring_sessions" not in missing:
+            _execute_each(conn, _PSQL_FILE_STEPS)
+        conn.execute(
+            "CREATE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$"
+        )
+        for number, (table, refs) in enumerate(PRODUCTION_TABLES):
+            keys = ", ".join(f"{ref}_id integer REFERENCES {ref} (id)" for ref in refs)
+            conn.execute(
+                f"CREATE TABLE {table} (id serial PRIMARY KEY, {keys}, "
+                "title varchar(255), body text, payload jsonb DEFAULT '{}'::jsonb, "
+                "status varchar(20) DEFAULT 'active' CHECK (status IN ('active', 'archived')), "
+                "created_at timestamp DEFAULT CURRENT_TIMESTAMP, updated_at timestamp)"
+            )
+            conn.execute(f"CREATE INDEX idx_{table}_{refs[0]} ON {table} ({refs[0]}_id)")
+            if number % 5 == 0:
+                conn.execute(
+                    f"CREATE TRIGGER {table}_touch BEFORE UPDATE ON {table} "
+                    "FOR EACH ROW EXECUTE FUNCTION touch_updated_at()"
+                )
+        conn.execute(
+            "CREATE VIEW active_tutors AS SELECT t.id, u.first_name, u.last_name "
+            "FROM tutor_profiles t JOIN users u ON u.id = t.user_id WHERE u.is_active"
+            if "tutor_profiles" not in missing
+            else "CREATE VIEW active_users AS SELECT id FROM users WHERE is_active"
+        )
+
+
+def write_production_dump(path: str, *, seed_columns: bool = False) -> None:
+    """`pg_dump --schema-only` of build_production_schema, on a throwaway server.
+
+    For .ci/run: python -m tests.legacy_states production-dump OUT.sql [--seed-columns]
+    """
+    import subprocess
+
+    from astegni_db.disposable import start_server, temporary_database
+    from astegni_db.disposable.local import find_bindir
+    from astegni_db.settings import without_password
+
+    bindir = find_bindir()
+    if bindir is None or not (bindir / "pg_dump").is_file():
+        raise SystemExit("pg_dump not found: install PostgreSQL's client and server binaries")
+    with start_server() as server, temporary_database(server, purpose="dump") as url:
+        build_production_schema(url, seed_columns=seed_columns)
+        safe_url, password = without_password(url)
+        env = {"PGPASSWORD": password or ""}
+        subprocess.run(
+            [str(bindir / "pg_dump"), "--schema-only", "-f", path, "-d", safe_url],
+            check=True,
+            env=env,
+        )
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) < 3 or sys.argv[1] != "production-dump":
+        raise SystemExit(
+            "usage: python -m tests.legacy_states production-dump OUT.sql [--seed-columns]"
+        )
+    write_production_dump(sys.argv[2], seed_columns="--seed-columns" in sys.argv[3:])

@@ -19,6 +19,7 @@ from astegni_db.roundtrip.report import CheckReport, PhaseResult
 from astegni_db.roundtrip.run import run_check
 from astegni_db.settings import dbname_of
 from tests.helpers import MIGRATIONS_DIR, QUERIES, SPEC, copy_migrations, run_cli
+from tests.legacy_states import build_production_schema
 
 PHASES = [
     "start server",
@@ -52,6 +53,17 @@ def on_session_server(pg_server: Server, monkeypatch: pytest.MonkeyPatch) -> str
     """run_check's `url` backend pointed at the test session's server: no extra server start."""
     monkeypatch.setenv("ASTEGNI_DB_TEST_URL", pg_server.url)
     return "url"
+
+
+def pg_dump_schema(url: str, dump: Path) -> Path:
+    bindir = find_bindir()
+    assert bindir is not None, "pg_dump is needed to make the dump"
+    subprocess.run(
+        [str(bindir / "pg_dump"), "--schema-only", "-f", str(dump), "-d", url],
+        check=True,
+        capture_output=True,
+    )
+    return dump
 
 
 def with_extra_migration(tmp_path: Path, name: str, forward: str, rollback: str) -> Path:
@@ -170,11 +182,52 @@ def test_check_from_a_schema_dump(
     assert [p.name for p in report.phases] == [PHASES[0], "load fixture", *PHASES[1:]]
     assert statuses(report) == dict.fromkeys(statuses(report), "pass"), report.summary_line()
     assert report.started_from == "the dump legacy.sql"
-    # The adopted legacy tables are empty, so the baseline's rollback drops them
-    # too: reported, not a failure.
-    clean = report.phases[5]
-    assert "pre-existing object(s) were dropped" in clean.detail
-    assert "removed although it existed before: table public.users" in clean.lines
+    # 0002 added the five columns and its rollback takes them away again; the
+    # baseline created the missing tables too, but its rollback would drop the
+    # dump's own (empty) users and profiles with them: it stays applied.
+    rollback, clean = report.phases[4], report.phases[5]
+    assert rollback.detail.startswith("rolled back 1 migration(s); 0001_baseline and older stay")
+    assert "would drop or change" in rollback.detail and "the dump had" in rollback.detail
+    assert "table public.users" in rollback.detail
+    assert clean.detail == "the schema is exactly as right after 0001_baseline again"
+    assert report.phases[6].detail.startswith("applied 1 migration(s) again")
+
+
+@pytest.mark.parametrize("seed_columns", [False, True], ids=["without", "with-seed-columns"])
+def test_check_from_a_production_dump_never_drops_what_it_had(
+    tmp_path: Path, empty_db_url: str, on_session_server: str, seed_columns: bool
+) -> None:
+    """A production schema: 57 tables, 50 with foreign keys into users and the profiles
+    (astegni-legacy-states.md, section 4). Up, back to the dump's own start, up again."""
+    build_production_schema(empty_db_url, seed_columns=seed_columns)
+    dump = pg_dump_schema(empty_db_url, tmp_path / "production.sql")
+    report = run_check(MIGRATIONS_DIR, SPEC, QUERIES, backend=on_session_server, from_dump=dump)
+    assert report.exit_code == ExitCode.OK, "\n".join(
+        f"{p.name}: {p.detail} {p.lines}" for p in report.phases
+    )
+    rollback = report.phases[4]
+    if seed_columns:  # every migration found its objects there: nothing is rolled back
+        assert rollback.detail.startswith(
+            "rolled back 0 migration(s); 0002_tutoring_sessions_schedule_fields and older stay"
+        )
+    else:  # 0002 added the columns: rolled back and applied again
+        assert rollback.detail.startswith("rolled back 1 migration(s); 0001_baseline and older")
+        assert report.phases[6].detail.startswith("applied 1 migration(s) again")
+    assert "created nothing here" in rollback.detail
+
+
+def test_a_rollback_that_refuses_on_the_dump_keeps_its_migration(
+    tmp_path: Path, empty_db_url: str, on_session_server: str
+) -> None:
+    """The dump lacks a baseline table, so the baseline creates it; its rollback then
+    refuses (the dump's tables reference users): tried, thrown away, reported."""
+    build_production_schema(empty_db_url, missing=("tutor_teaching_schedules",))
+    dump = pg_dump_schema(empty_db_url, tmp_path / "partial.sql")
+    report = run_check(MIGRATIONS_DIR, SPEC, QUERIES, backend=on_session_server, from_dump=dump)
+    assert report.exit_code == ExitCode.OK, report.summary_line()
+    rollback = report.phases[4]
+    assert "0001_baseline and older stay applied (its rollback refuses here:" in rollback.detail
+    assert "other tables reference its tables" in rollback.detail
 
 
 def test_dump_that_does_not_load_fails_the_load_phase(
@@ -190,7 +243,9 @@ def test_dump_that_does_not_load_fails_the_load_phase(
     assert report.exit_code == ExitCode.FAILURE
 
 
-def test_legacy_state_with_rows_refuses_the_round_trip(on_session_server: str) -> None:
+def test_legacy_state_with_rows_keeps_what_it_had(on_session_server: str) -> None:
+    """Legacy state 3 had the five columns, with values: 0002 created nothing there, so
+    its rollback (which would drop them) is not run; the round trip passes."""
     report = run_check(
         MIGRATIONS_DIR,
         SPEC,
@@ -198,11 +253,10 @@ def test_legacy_state_with_rows_refuses_the_round_trip(on_session_server: str) -
         backend=on_session_server,
         legacy_state="tests.legacy_states:build_state_3",
     )
-    assert statuses(report)["verify"] == "pass"
+    assert report.exit_code == ExitCode.OK, report.summary_line()
     rollback = report.phases[4]
-    assert rollback.status == "fail"
-    assert rollback.migration == "0002_tutoring_sessions_schedule_fields"
-    assert "would lose values" in rollback.detail
+    assert rollback.status == "pass"
+    assert "0002_tutoring_sessions_schedule_fields and older stay applied" in rollback.detail
 
     kept = run_check(
         MIGRATIONS_DIR,
@@ -214,6 +268,7 @@ def test_legacy_state_with_rows_refuses_the_round_trip(on_session_server: str) -
     )
     assert kept.exit_code == ExitCode.OK
     assert [p.status for p in kept.phases] == ["pass"] * 4 + ["skip"] * 4
+    assert kept.phases[4].detail == "skipped: round trip disabled (--no-round-trip)"
 
 
 def test_bad_input_fails_before_starting_anything(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from astegni_db.project.migration_files import (
     MigrationFile,
+    read_directives,
     read_migration_file,
     rollback_path_for,
     split_statements,
@@ -22,9 +23,6 @@ from astegni_db.sqltext import (
 
 IGNORE_PATTERN = re.compile(r"astegni-db:\s*ignore\b\s*((?:[A-Za-z]{2}\d{3}[\s,]*)+)", re.I)
 _RULE_ID = re.compile(r"[A-Za-z]{2}\d{3}")
-# yoyo reads directives from the comment lines before the first SQL line.
-_LEADING_LINE = re.compile(r"^(\s*|\s*--.*)$")
-_TRANSACTIONAL = re.compile(r"^\s*--\s*transactional\s*:\s*(\S*)", re.I)
 
 # Where a PL/pgSQL statement may start inside a DO body: after these keywords.
 _BLOCK_OPENERS = frozenset({"BEGIN", "THEN", "ELSE", "LOOP", "DECLARE"})
@@ -83,7 +81,7 @@ def parse_migration_file(path: Path) -> ParsedMigration:
 
 def parse_migration(migration: MigrationFile) -> ParsedMigration:
     text = migration.sql.replace("\r\n", "\n").replace("\r", "\n")
-    transactional, leading = _directives(text)
+    transactional, leading = read_directives(text)
     statements: list[Statement] = []
     comments: list[Comment] = []
     for chunk, line in split_statements(text):
@@ -112,20 +110,6 @@ def parse_migration(migration: MigrationFile) -> ParsedMigration:
             ids = {i.upper() for i in _RULE_ID.findall(match.group(1))}
             source.ignores.setdefault(comment.line, set()).update(ids)
     return source
-
-
-def _directives(text: str) -> tuple[bool, int]:
-    """yoyo's ``-- transactional: false`` and the length of the leading comment block."""
-    transactional = True
-    leading = 0
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not _LEADING_LINE.match(line):
-            break
-        leading = number
-        match = _TRANSACTIONAL.match(line)
-        if match:
-            transactional = match.group(1).lower() != "false"
-    return transactional, leading
 
 
 def _do_body_statements(tokens: list[Token]) -> tuple[list[Statement], list[Comment]]:

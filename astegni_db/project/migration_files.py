@@ -28,6 +28,9 @@ MIGRATION_SUFFIXES = frozenset({".sql", ".py"})
 _YOYO_TEMP_PREFIX = "_tmp_yoyonew"
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _BOM = "\ufeff"
+# yoyo reads directives from the comment lines before the first SQL line.
+_LEADING_LINE = re.compile(r"^(\s*|\s*--.*)$")
+_TRANSACTIONAL = re.compile(r"^\s*--\s*transactional\s*:\s*(\S*)", re.I)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,25 @@ class MigrationFile:
     @property
     def rollback_sql(self) -> str | None:
         return None if self.rollback_text is None else self.rollback_text.removeprefix(_BOM)
+
+    @property
+    def transactional(self) -> bool:
+        """False for a SQL migration that says ``-- transactional: false``, as yoyo reads it."""
+        return not self.is_sql or read_directives(self.sql)[0]
+
+
+def read_directives(text: str) -> tuple[bool, int]:
+    """yoyo's ``-- transactional: false`` and the length of the leading comment block."""
+    transactional = True
+    leading = 0
+    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+        if not _LEADING_LINE.match(line):
+            break
+        leading = number
+        match = _TRANSACTIONAL.match(line)
+        if match:
+            transactional = match.group(1).lower() != "false"
+    return transactional, leading
 
 
 def normalised_checksum(raw: bytes) -> str:

@@ -7,19 +7,28 @@ the one taken before the migration was applied.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from astegni_db import db, sqlfiles
 from astegni_db.migrating.bookkeeping import BOOKKEEPING_TABLES
 from astegni_db.settings import DatabaseTarget
+
+if TYPE_CHECKING:
+    import psycopg
 
 Snapshot = dict[str, str]  # "kind identity" -> description
 
 
 def snapshot(target: DatabaseTarget) -> Snapshot:
     with db.read_only_session(target, purpose="check", doing="reading the schema") as conn:
-        rows = conn.execute(
-            sqlfiles.load("schema_objects"), {"ignored": list(BOOKKEEPING_TABLES)}
-        ).fetchall()
+        return snapshot_on(conn)
+
+
+def snapshot_on(conn: psycopg.Connection[Any]) -> Snapshot:
+    """The schema as ``conn`` sees it, uncommitted changes of its own transaction included."""
+    rows = conn.execute(
+        sqlfiles.load("schema_objects"), {"ignored": list(BOOKKEEPING_TABLES)}
+    ).fetchall()
     return {f"{kind} {ident}": description for kind, ident, description in rows}
 
 

@@ -28,6 +28,7 @@ from astegni_db.project.queries import load_queries
 from astegni_db.project.spec import load_spec
 from astegni_db.roundtrip.objects import ObjectDiff, Snapshot, diff, snapshot
 from astegni_db.roundtrip.report import CheckReport, PhaseResult
+from astegni_db.roundtrip.rollbacks import plan_rollbacks
 from astegni_db.settings import DatabaseTarget, dbname_of
 from astegni_db.verify.run import verify
 
@@ -231,7 +232,7 @@ def _lifecycle(
         reapplied = commands.migrate(target, migrations_dir, on_event=again.on_event).applied
         result.detail = f"applied {len(reapplied)} migration(s) again"
         if not restored_exactly:
-            # The rollback dropped adopted (pre-existing) objects, so the
+            # The rollback did not restore the schema it started from, so the
             # second run starts elsewhere and may end elsewhere too.
             result.detail += "; not compared with the first run (its start state is gone)"
             changed = ObjectDiff()
@@ -299,17 +300,32 @@ def _rollback_phases(
     before: Snapshot,
     first: _Tracker,
 ) -> bool:
-    """Roll everything back and compare; True when the start state came back exactly."""
+    """Roll back as far as the start allows and compare; True when the schema is exactly
+    what it was before the migrations that were rolled back."""
+    files = {mf.id: mf for mf in load_migration_files(migrations_dir)}
     back = _Tracker(target)
+    kept_state = before
     with phases.run("rollback") as result:
+        plan = plan_rollbacks(
+            target, before, [(step.migration, step.schema) for step in first.applied], files
+        )
+        if plan.kept is not None:
+            kept_state = next(s.schema for s in first.applied if s.migration == plan.kept)
         error: AstegniError | None = None
-        try:
-            everything = commands.RollbackSelection(all=True)
-            commands.rollback(target, migrations_dir, everything, on_event=back.on_event)
-        except AstegniError as exc:
-            error = exc
+        if plan.roll_back:
+            selection = (
+                commands.RollbackSelection(all=True)
+                if plan.kept is None
+                else commands.RollbackSelection(to=plan.kept)
+            )
+            try:
+                commands.rollback(target, migrations_dir, selection, on_event=back.on_event)
+            except AstegniError as exc:
+                error = exc
         failing_step = back.current
         result.detail = f"rolled back {len(back.rolled_back)} migration(s)"
+        if plan.kept is not None:
+            result.detail += f"; {plan.kept} and older stay applied ({plan.reason})"
         # A rollback that left something behind often makes an older one fail
         # (a leftover foreign key blocks the baseline's DROP TABLE): blame the
         # one that left it, and say what failed after.
@@ -334,18 +350,20 @@ def _rollback_phases(
     if phases.stopped:
         phases.skip("clean after rollback", f"skipped: {phases.stopped}")
         return False
-    final = diff(before, snapshot(target))
+    final = diff(kept_state, snapshot(target))
     with phases.run("clean after rollback") as result:
-        if final.undone:
-            result.detail = "no objects of ours remain"
-            if final.removed:
-                result.detail += f"; {len(final.removed)} pre-existing object(s) were dropped"
-                result.lines = final.lines()
-            return not final.removed
+        if final.undone and not final.removed:
+            if plan.kept is not None:
+                result.detail = f"the schema is exactly as right after {plan.kept} again"
+            elif before:
+                result.detail = "the schema is exactly the starting point's again"
+            else:
+                result.detail = "no objects of ours remain"
+            return True
         phases.fail(
             result,
-            f"{len(final.left_behind) + len(final.changed)} object(s) of ours remain "
-            "after rolling everything back",
+            f"{len(final.left_behind) + len(final.changed) + len(final.removed)} object(s) "
+            "differ from before the rolled-back migrations",
             ExitCode.FAILURE,
             final.lines(),
         )
@@ -358,10 +376,9 @@ def _rollbacks_not_undone(
     """Per rolled-back migration (newest first), what it failed to undo.
 
     Rolling back migration k must bring the schema back to what it was before
-    k was applied; leftovers inherited unchanged from a newer rollback are
-    blamed on that one only. Pre-existing objects (from a dump or legacy state)
-    that a rollback drops are not failures: the shipped rollbacks drop adopted
-    tables when they are empty.
+    k was applied, objects that were there before the first migration (from a
+    dump or legacy state) included; leftovers inherited unchanged from a newer
+    rollback are blamed on that one only.
     """
     before_apply: dict[str, Snapshot] = {}
     previous = start
@@ -377,8 +394,7 @@ def _rollbacks_not_undone(
             newer_state = step.schema
             continue
         found = diff(expected, step.schema)
-        created_by_migrations = {k for k in found.removed if k not in start}
-        keys = set(found.left_behind) | set(found.changed) | created_by_migrations
+        keys = set(found.left_behind) | set(found.changed) | set(found.removed)
         inherited = {k for k in keys & newer_problems if step.schema.get(k) == newer_state.get(k)}
         own = sorted(keys - inherited)
         if own:

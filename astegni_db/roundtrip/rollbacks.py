@@ -1,0 +1,110 @@
+"""How far down the round trip may go when it starts from a dump or a legacy state.
+
+From an empty database every migration is rolled back. From a dump, some
+migrations found their objects already there (the baseline on a production
+schema creates nothing) or changed objects the dump had (0002 rewriting the
+comments of columns a legacy script added): rolling those back would drop or
+alter what the dump had, which is never what a rollback on production may do.
+
+So each rollback, newest first, is first tried inside a transaction that is
+then thrown away, on the schema as it would be by then. It is taken only if
+it gives back exactly the schema from before its migration, every object of
+the dump included; the first one that would not, and every older one, stay
+applied, and the report says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from astegni_db import db
+from astegni_db.project.migration_files import MigrationFile
+from astegni_db.roundtrip.objects import Snapshot, snapshot_on
+from astegni_db.settings import DatabaseTarget
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import psycopg
+
+
+# A migration the round trip applied, and the schema right after it.
+AppliedStep = tuple[str, Snapshot]
+
+
+@dataclass
+class RollbackPlan:
+    roll_back: list[str] = field(default_factory=list)  # newest first
+    kept: str | None = None  # the newest migration that stays applied (older ones stay too)
+    reason: str = ""  # why it stays
+
+
+def plan_rollbacks(
+    target: DatabaseTarget,
+    start: Snapshot,
+    applied: Sequence[AppliedStep],
+    files: Mapping[str, MigrationFile],
+) -> RollbackPlan:
+    """The migrations to roll back, newest first, and where the descent stops."""
+    plan = RollbackPlan()
+    if not start:  # an empty database: nothing of anyone else's to keep
+        plan.roll_back = [migration for migration, _ in reversed(applied)]
+        return plan
+    before = _states_before(start, applied)
+    with (
+        db.connect(target, purpose="check trial") as conn,
+        conn.transaction(force_rollback=True),  # every trial is thrown away
+    ):
+        for migration, after in reversed(applied):
+            reason = _why_kept(conn, start, before[migration], after, files.get(migration))
+            if reason:
+                plan.kept, plan.reason = migration, reason
+                break
+            plan.roll_back.append(migration)
+    return plan
+
+
+def _states_before(start: Snapshot, applied: Sequence[AppliedStep]) -> dict[str, Snapshot]:
+    before: dict[str, Snapshot] = {}
+    previous = start
+    for migration, after in applied:
+        before[migration] = previous
+        previous = after
+    return before
+
+
+def _why_kept(
+    conn: psycopg.Connection[Any],
+    start: Snapshot,
+    expected: Snapshot,
+    after: Snapshot,
+    mf: MigrationFile | None,
+) -> str:
+    """Why a migration must stay applied on this start; empty when its rollback may run.
+
+    ``expected`` is the schema before it was applied, ``after`` the schema right after.
+    """
+    import psycopg
+
+    if not after.keys() - expected.keys():
+        return "it created nothing here, so its rollback could only remove what the dump had"
+    if mf is None or mf.rollback_sql is None or not mf.is_sql or not mf.transactional:
+        return "its rollback cannot be tried without running it: not a transactional SQL file"
+    try:
+        with conn.transaction():  # a savepoint: older trials see this one done
+            conn.execute(mf.rollback_sql.encode())
+            trial = snapshot_on(conn)
+    except psycopg.Error as exc:
+        return f"its rollback refuses here: {db.describe_db_error(exc)}"
+    lost = sorted((key for key in start if trial.get(key) != expected.get(key)), key=_weight)
+    if lost:
+        shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
+        return f"its rollback would drop or change {len(lost)} object(s) the dump had: {shown}"
+    return ""
+
+
+def _weight(key: str) -> tuple[int, str]:
+    """Whole relations first: "table public.users" says more than its columns do."""
+    kind = key.split(" ", 1)[0]
+    return (0 if kind in ("table", "view", "schema") else 1, key)
