@@ -25,10 +25,16 @@ run: setup
 # Workers: the tests mostly wait (on locks, servers, processes), so more
 # workers than cores still shortens the run; PYTEST_WORKERS=0 runs in-process.
 PYTEST_WORKERS ?= 4
+# Lanes (pytest -m): auto = every lane this machine can run (.ci/lanes.py says
+# which it leaves out and why); or an expression, e.g. "container", "not root".
+PYTEST_LANES ?= auto
 
 test: setup
 	bash .ci/prepare
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	@lanes='$(PYTEST_LANES)'; \
+	if [ "$$lanes" = auto ]; then lanes=$$($(BIN)/python .ci/lanes.py) || exit 2; fi; \
+	echo "pytest lanes: -m \"$$lanes\"" >&2; \
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -m "$$lanes" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check astegni_db tests benchmarks

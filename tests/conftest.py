@@ -7,6 +7,7 @@ Nothing starts until a test asks for one of these fixtures.
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 
@@ -29,6 +30,12 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A root-lane test that runs without root fails: its lane was claimed, not met."""
+    if item.get_closest_marker("root") is not None and os.geteuid() != 0:
+        pytest.fail("the root lane needs root (sudo); or leave it out: -m 'not root'", False)
+
+
 @pytest.fixture(scope="session")
 def disposable_databases(pytestconfig: pytest.Config) -> Iterator[DisposableDatabases]:
     yield from open_databases(pytestconfig)
@@ -38,6 +45,20 @@ def disposable_databases(pytestconfig: pytest.Config) -> Iterator[DisposableData
 def pg_server(disposable_databases: DisposableDatabases) -> Server:
     """Session server: ``.url`` (superuser, maintenance db) and ``.url_for(dbname)``."""
     return disposable_databases.server
+
+
+@pytest.fixture
+def private_server() -> Iterator[Server]:
+    """A server no other test uses: for tests that count every database on it.
+
+    The session's server may be shared (the url backend points every worker
+    at one CI service), so its list of databases changes under a test's feet.
+    """
+    from astegni_db.disposable.local import temporary_cluster
+    from tests.helpers import server_bindir
+
+    with temporary_cluster(server_bindir()) as server:
+        yield server
 
 
 @pytest.fixture

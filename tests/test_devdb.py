@@ -83,15 +83,12 @@ def test_lifecycle_keeps_url_and_data_until_reset(
     assert status.running and status.directory == project.resolve() / ".astegni-db" / "dev"
 
 
+@pytest.mark.root  # only root hands the server to another OS user
 def test_project_the_server_user_cannot_enter_keeps_its_data_elsewhere(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A clone under /root (mode 700) still gets a dev database: its files live in a
     per-project directory the `postgres` user can reach, and state.json says where."""
-    from astegni_db.disposable.local import server_os_user
-
-    if server_os_user() is None:
-        pytest.skip("only root hands the server to another OS user")
     monkeypatch.delenv("CI", raising=False)
     private = Path(tempfile.mkdtemp(prefix="astegni-devdb-private-"))
     private.chmod(0o700)

@@ -133,16 +133,16 @@ def test_backend_serves_migrated_clones_and_leaves_nothing(backend: str) -> None
 
 
 def test_url_backend_creates_and_drops_its_own_databases(
-    pg_server: Server, no_backend_env: pytest.MonkeyPatch
+    private_server: Server, no_backend_env: pytest.MonkeyPatch
 ) -> None:
-    before = database_names(pg_server.url)
-    no_backend_env.setenv(backends.URL_ENV, pg_server.url)
+    before = database_names(private_server.url)
+    no_backend_env.setenv(backends.URL_ENV, private_server.url)
     with start_server() as server:
         assert server.backend == "url"
         databases = DisposableDatabases(server, migrate_template)
         with databases.migrated(MIGRATIONS_DIR) as url:
-            assert dbname_of(url) in database_names(pg_server.url)
+            assert dbname_of(url) in database_names(private_server.url)
         databases.close()
-    assert database_names(pg_server.url) == before
-    with psycopg.connect(pg_server.url) as conn:
+    assert database_names(private_server.url) == before
+    with psycopg.connect(private_server.url) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)  # the server itself is untouched

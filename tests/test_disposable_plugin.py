@@ -120,18 +120,18 @@ def test_an_interrupted_session_still_cleans_up(tmp_path: Path) -> None:
 
 
 def test_the_url_backend_drops_template_and_clones_after_a_failure(
-    tmp_path: Path, pg_server: Server
+    tmp_path: Path, private_server: Server
 ) -> None:
-    before = database_names(pg_server.url)
+    before = database_names(private_server.url)
     _write_test(tmp_path, "assert False, 'deliberate failure'")
     done = run_inner_pytest(
         tmp_path, "--astegni-db", "--astegni-db-backend=url",
         f"--astegni-db-migrations={MIGRATIONS_DIR}",
-        env={"ASTEGNI_DB_TEST_URL": pg_server.url},
+        env={"ASTEGNI_DB_TEST_URL": private_server.url},
     )  # fmt: skip
     assert "1 failed" in done.stdout, done.stdout + done.stderr
     probe = _probe(tmp_path)
-    left = database_names(pg_server.url)
+    left = database_names(private_server.url)
     assert probe["template"] not in left
     assert dbname_of(probe["clone"]) not in left
     assert left == before

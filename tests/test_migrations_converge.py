@@ -24,9 +24,7 @@ rows by tests/legacy_states.py) we run the real migrate and check:
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -43,6 +41,7 @@ from astegni_db import api
 from astegni_db.disposable.databases import temporary_database
 from astegni_db.errors import MigrationFailed
 from astegni_db.settings import dbname_of
+from tests.helpers import pg_dump_for
 from tests.legacy_states import (
     ALL_STATES,
     LEGACY_STATES,
@@ -201,30 +200,6 @@ def assert_no_row_lost(before: dict[str, Any], after: dict[str, Any]) -> None:
 # --- pg_dump ------------------------------------------------------------------------
 
 
-def _pg_dump_major(path: str) -> int:
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=True).stdout
-    match = re.search(r"\(PostgreSQL\)\s+(\d+)", out)
-    return int(match.group(1)) if match else 0
-
-
-def find_pg_dump(server_major: int) -> str | None:
-    """A pg_dump at least as new as the server (an older one refuses to dump)."""
-    candidates = [str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"))]
-    if found := shutil.which("pg_dump"):
-        candidates.append(found)
-    try:
-        from astegni_db.disposable import embedded
-
-        if embedded.is_installed():
-            candidates.append(str(embedded.wheel_bindir() / "pg_dump"))
-    except Exception:  # the embedded backend is optional
-        pass
-    for path in candidates:
-        if os.access(path, os.X_OK) and _pg_dump_major(path) >= server_major:
-            return path
-    return None
-
-
 def schema_dump(pg_dump: str, url: str) -> str:
     return subprocess.run(
         [pg_dump, "--schema-only", "--no-owner", "-d", url]
@@ -284,14 +259,8 @@ def fresh(disposable_databases: Any) -> Iterator[dict[str, Any]]:
     """What migrate makes of an empty database: the shape every state must reach."""
     with disposable_databases.empty() as url:
         migrate(url)
-        with psycopg.connect(url) as conn:
-            server_major = conn.info.server_version // 10000
-        pg_dump = find_pg_dump(server_major)
-        yield {
-            "describe": describe(url),
-            "pg_dump": pg_dump,
-            "dump": schema_dump(pg_dump, url) if pg_dump else None,
-        }
+        pg_dump = pg_dump_for(url)
+        yield {"describe": describe(url), "pg_dump": pg_dump, "dump": schema_dump(pg_dump, url)}
 
 
 @pytest.fixture(scope="module")
@@ -385,8 +354,6 @@ def test_fresh_shape_is_the_spec(fresh: dict[str, Any]) -> None:
 
 
 def test_pg_dump_matches_fresh(legacy_state: tuple[str, str], fresh: dict[str, Any]) -> None:
-    if fresh["pg_dump"] is None:
-        pytest.skip("no pg_dump at least as new as the test server on this machine")
     name, url = legacy_state
     migrate(url)
     dump = schema_dump(fresh["pg_dump"], url)

@@ -40,6 +40,7 @@ from tests.helpers import (
     copy_migrations,
     finish,
     run_cli,
+    server_bindir,
     start_cli,
 )
 from tests.reliability_helpers import (
@@ -349,7 +350,7 @@ def test_killed_after_ddl_in_a_long_statement(legacy_db: str, tmp_path: Path) ->
             row = scalar(
                 legacy_db,
                 "SELECT pid FROM pg_stat_activity WHERE application_name = 'astegni-db migrate'"
-                " AND wait_event = 'PgSleep'",
+                " AND wait_event = 'PgSleep' AND datname = current_database()",
             )
             return int(row) if row is not None else None
 
@@ -416,16 +417,15 @@ def own_cluster() -> Iterator[tuple[Server, Any, str]]:
     """A cluster of our own (this test stops and restarts it) with a legacy template."""
     from astegni_db.disposable import local
 
-    if local.find_bindir() is None:
-        pytest.skip("needs PostgreSQL server binaries (the local backend) to stop and restart")
-    with local.temporary_cluster() as server:
+    bindir = server_bindir()
+    with local.temporary_cluster(bindir) as server:
         assert server.resource is not None
         template = unique_name("stop_tmpl")
         create_database(server, template)
         # Fewer rows than elsewhere: here the server goes away, not the table's size.
         legacy_states.build_state_1(server.url_for(template))
         add_bulk_sessions(server.url_for(template), 50_000)
-        yield server, local.LocalCluster(Path(server.resource)), template
+        yield server, local.LocalCluster(Path(server.resource), bindir), template
 
 
 def restart(cluster: Any, server: Server) -> None:

@@ -169,10 +169,16 @@ def role(pg_server: Server) -> Iterator[str]:
         yield name
     finally:
         with psycopg.connect(pg_server.url, autocommit=True) as conn:
-            for db in conn.execute("SELECT datname FROM pg_database WHERE datallowconn").fetchall():
-                if db[0].startswith("astegni_") and "tmpl" not in db[0]:
-                    with psycopg.connect(pg_server.url_for(db[0]), autocommit=True) as c:
-                        c.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+            # Only the databases where the role holds something: the server may be
+            # shared (a CI service), and other sessions' databases come and go.
+            used = conn.execute(
+                "SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid"
+                " WHERE s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = %s)",
+                (name,),
+            ).fetchall()
+            for (db,) in used:
+                with psycopg.connect(pg_server.url_for(db), autocommit=True) as c:
+                    c.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
 
 

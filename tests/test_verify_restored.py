@@ -11,23 +11,25 @@ import subprocess
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from astegni_db import api
-from astegni_db.disposable.local import find_bindir
 from astegni_db.roundtrip.fixtures import load_dump
-from tests.helpers import QUERIES, SPEC
+from tests.helpers import QUERIES, SPEC, pg_dump_for
 
 
 def test_schema_restored_from_a_dump_verifies_clean(
     migrated_db_url: str, empty_db_url: str, tmp_path: Path
 ) -> None:
-    bindir = find_bindir()
-    if bindir is None or not (bindir / "pg_dump").is_file():
-        pytest.skip("no pg_dump next to the local PostgreSQL binaries")
     dump = tmp_path / "schema.sql"
     subprocess.run(
-        [str(bindir / "pg_dump"), "--schema-only", "--no-owner", "-f", str(dump), migrated_db_url],
+        [
+            pg_dump_for(migrated_db_url),
+            "--schema-only",
+            "--no-owner",
+            "-f",
+            str(dump),
+            migrated_db_url,
+        ],
         check=True,
         capture_output=True,
     )
