@@ -54,6 +54,7 @@ class CliState:
     lock_timeout: float = settings.DEFAULT_LOCK_TIMEOUT_S
     ddl_lock_timeout: int = settings.DEFAULT_DDL_LOCK_TIMEOUT_MS
     ddl_retries: int = settings.DEFAULT_DDL_RETRIES
+    junit: Path | None = None  # --junit: a JUnit copy of the report, beside the main output
 
 
 def _state() -> CliState:
@@ -159,6 +160,10 @@ def finish(report: Report, fmt: str = "text", output: Path | None = None) -> NoR
     state = _state()
     from astegni_db import reporting
 
+    if state.junit is not None:
+        # Written first, so a CI step that fails still leaves its test report.
+        with open_output(state.junit) as stream:
+            reporting.render(report, "junit", stream)
     with open_output(output) as stream:
         reporting.render(report, fmt, stream, no_color=state.ui.no_color)
     state.wrote_json = fmt == "json" and output is None
@@ -294,6 +299,18 @@ def output_option(f: F) -> F:
         "-o",
         type=click.Path(dir_okay=False, path_type=Path),
         help="Write the report to FILE instead of stdout.",
+    )(f)
+
+
+def junit_option(f: F) -> F:
+    """--junit FILE: the report as JUnit XML as well, for the CI system's test view."""
+    return click.option(
+        "--junit",
+        expose_value=False,
+        callback=_store,
+        metavar="FILE",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Also write the report as JUnit XML to FILE (CI test reports).",
     )(f)
 
 
@@ -535,6 +552,7 @@ def new(migrations_dir: Path, name: str) -> None:
     default=None,
     help="Default: a table on a terminal, plain text when piped.",
 )
+@junit_option
 def verify(
     spec_path: Path,
     output: Path | None,
@@ -551,7 +569,7 @@ def verify(
     \b
     Examples:
       astegni-db verify
-      astegni-db verify --format junit -o verify.xml   # for CI test reports
+      astegni-db verify --junit verify.xml   # the text, and a JUnit report for CI
       astegni-db verify --format json | jq '.checks[] | select(.status=="error")'
     """
     from astegni_db import api
@@ -594,7 +612,13 @@ def inspect(spec_path: Path, output: Path | None) -> None:
 @click.option(
     "--disable", "disabled", multiple=True, metavar="RULE", help="Skip a rule (repeatable)."
 )
-@format_option("text", "json", "gitlab", help="text for people; json; gitlab (Code Quality).")
+@format_option(
+    "text",
+    "json",
+    "gitlab",
+    "github",
+    help="text for people; json; gitlab (Code Quality); github (pull-request annotations).",
+)
 @output_option
 def lint(
     paths: tuple[Path, ...],
@@ -614,10 +638,11 @@ def lint(
     Examples:
       astegni-db lint
       astegni-db lint migrations/0003_add_index.sql --format gitlab -o gl-code-quality.json
+      astegni-db lint --format github   # in a GitHub Actions step: findings on the diff
     """
     from astegni_db import api
 
-    _use_format("text" if fmt == "text" else "json")
+    _use_format("json" if fmt in ("json", "gitlab") else "text")
     report = api.lint(
         list(paths) or [migrations_dir],
         runner=runner,  # type: ignore[arg-type]
@@ -648,9 +673,7 @@ def lint(
 @click.option("--strict", is_flag=True, help="Verify strictly (unknown columns fail).")
 @click.option("--no-round-trip", is_flag=True, help="Skip the rollback and re-apply phases.")
 @format_option("text", "json")
-@click.option(
-    "--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write JUnit XML."
-)
+@junit_option
 def check(
     migrations_dir: Path,
     spec_path: Path,
@@ -661,7 +684,6 @@ def check(
     strict: bool,
     no_round_trip: bool,
     fmt: str,
-    junit: Path | None,
 ) -> None:
     """One-shot CI check on a throwaway PostgreSQL: migrate, verify, roll back, re-apply.
 
@@ -674,7 +696,7 @@ def check(
       astegni-db check --junit check.xml
       astegni-db check --from-dump prod-schema.sql
     """
-    from astegni_db import api, reporting
+    from astegni_db import api
 
     _use_format(fmt)
     report = api.check(
@@ -686,10 +708,6 @@ def check(
         strict=strict,
         round_trip=not no_round_trip,
     )
-    if junit is not None:
-        # Written first, so a CI step that fails still leaves its test report.
-        with open_output(junit) as stream:
-            reporting.write_junit("astegni-db check", report.junit_suites(), stream)
     finish(report, fmt, output)
 
 

@@ -89,11 +89,16 @@ class Ui:
 
 @contextmanager
 def open_output(output: Path | None, stdout: TextIO | None = None) -> Iterator[TextIO]:
-    """The --output file (created or truncated), else stdout, which stays open."""
+    """The --output/--junit file (created or truncated, its directory too), else stdout.
+
+    The directory is created because CI steps name report files under a
+    directory nothing else made yet (`--junit reports/check.xml`).
+    """
     if output is None:
         yield stdout if stdout is not None else sys.stdout
         return
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         stream = output.open("w", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write {output}: {exc.strerror}") from None

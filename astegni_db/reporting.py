@@ -35,7 +35,7 @@ class Report(Protocol):
 
 
 def render(report: Report, fmt: str, stream: TextIO, *, no_color: bool = False) -> None:
-    """Write ``report`` to ``stream`` as text, json, junit (or lint's gitlab)."""
+    """Write ``report`` to ``stream`` as text, json, junit (or lint's gitlab, github)."""
     if fmt == "json":
         write_json(json_document(report), stream)
     elif fmt == "junit":
@@ -43,6 +43,8 @@ def render(report: Report, fmt: str, stream: TextIO, *, no_color: bool = False) 
         write_junit(f"astegni-db {report.command}", suites, stream)
     elif fmt == "gitlab":
         report.write_gitlab(stream)  # type: ignore[attr-defined]
+    elif fmt == "github":
+        report.write_github(stream)  # type: ignore[attr-defined]
     else:
         from astegni_db.output import Ui
 

@@ -12,13 +12,12 @@ import psycopg
 import pytest
 
 from astegni_db.disposable import Server
-from astegni_db.disposable.local import find_bindir
 from astegni_db.errors import ConfigError, ExitCode
 from astegni_db.reporting import render
 from astegni_db.roundtrip.report import CheckReport, PhaseResult
 from astegni_db.roundtrip.run import run_check
 from astegni_db.settings import dbname_of
-from tests.helpers import MIGRATIONS_DIR, QUERIES, SPEC, copy_migrations, run_cli
+from tests.helpers import MIGRATIONS_DIR, QUERIES, SPEC, copy_migrations, pg_dump_for, run_cli
 from tests.legacy_states import build_production_schema
 
 PHASES = [
@@ -56,10 +55,8 @@ def on_session_server(pg_server: Server, monkeypatch: pytest.MonkeyPatch) -> str
 
 
 def pg_dump_schema(url: str, dump: Path) -> Path:
-    bindir = find_bindir()
-    assert bindir is not None, "pg_dump is needed to make the dump"
     subprocess.run(
-        [str(bindir / "pg_dump"), "--schema-only", "-f", str(dump), "-d", url],
+        [pg_dump_for(url), "--schema-only", "-f", str(dump), "-d", url],
         check=True,
         capture_output=True,
     )
@@ -170,14 +167,7 @@ def test_check_from_a_schema_dump(
 ) -> None:
     with psycopg.connect(empty_db_url, autocommit=True) as conn:
         conn.execute(PARTIAL_LEGACY_SCHEMA)
-    bindir = find_bindir()
-    assert bindir is not None, "pg_dump is needed to make the dump"
-    dump = tmp_path / "legacy.sql"
-    subprocess.run(
-        [str(bindir / "pg_dump"), "--schema-only", "-f", str(dump), "-d", empty_db_url],
-        check=True,
-        capture_output=True,
-    )
+    dump = pg_dump_schema(empty_db_url, tmp_path / "legacy.sql")
     report = run_check(MIGRATIONS_DIR, SPEC, QUERIES, backend=on_session_server, from_dump=dump)
     assert [p.name for p in report.phases] == [PHASES[0], "load fixture", *PHASES[1:]]
     assert statuses(report) == dict.fromkeys(statuses(report), "pass"), report.summary_line()
@@ -285,7 +275,7 @@ def test_bad_input_fails_before_starting_anything(tmp_path: Path) -> None:
 
 def test_command_prints_json_and_writes_junit(tmp_path: Path, on_session_server: str) -> None:
     migrations = with_extra_migration(tmp_path, "0003_reminders", LEAKY_FORWARD, LEAKY_ROLLBACK)
-    junit_path = tmp_path / "check.xml"
+    junit_path = tmp_path / "reports" / "nested" / "check.xml"  # directories made on demand
     done = run_cli(
         "check",
         "--migrations-dir",
@@ -349,14 +339,7 @@ def test_dump_loads_without_psql_too(
 
     with psycopg.connect(empty_db_url, autocommit=True) as conn:
         conn.execute(PARTIAL_LEGACY_SCHEMA)
-    bindir = find_bindir()
-    assert bindir is not None
-    dump = tmp_path / "legacy.sql"
-    subprocess.run(
-        [str(bindir / "pg_dump"), "--schema-only", "-f", str(dump), "-d", empty_db_url],
-        check=True,
-        capture_output=True,
-    )
+    dump = pg_dump_schema(empty_db_url, tmp_path / "legacy.sql")
     assert "OWNER TO" in dump.read_text()  # dropped on load: the role may not exist
     monkeypatch.setattr(fixtures, "find_psql", lambda: None)
     with temporary_database(pg_server, purpose="dump") as url:

@@ -352,3 +352,24 @@ def test_every_rule_is_documented() -> None:
     docs = (REPO / "docs" / "lint.md").read_text()
     for rule in RULES:
         assert f"| {rule.id} | {rule.name} |" in docs, rule.id
+
+
+def test_github_format_annotates_the_diff(tmp_path: Path) -> None:
+    """Workflow commands GitHub turns into annotations on the pull request's diff;
+    property values escape ',' and ':', messages '%' and newlines, as @actions/core does."""
+    odd = tmp_path / "one,two:50%" / "0003_index.sql"
+    odd.parent.mkdir()
+    odd.write_text("-- idx\nCREATE INDEX s_date_idx ON tutoring_sessions (session_date);\n")
+    done = run_cli("lint", str(odd), "--disable", "AD110", "--format", "github")
+    assert done.code == 1, done.output
+    annotation, summary = done.stdout.splitlines()
+    properties, message = annotation.removeprefix("::error ").split("::", 1)
+    assert properties == (
+        f"file={str(odd).replace('%', '%25').replace(':', '%3A').replace(',', '%2C')},"
+        "line=2,title=AD104 index-not-concurrently"
+    )
+    assert message.startswith("CREATE INDEX on the existing table tutoring_sessions")
+    assert "\n" not in message and ". Instead: CREATE INDEX CONCURRENTLY" in message
+    assert summary == "lint: 1 finding(s) in 1 file(s)"
+    clean = run_cli("lint", "--format", "github")
+    assert (clean.code, clean.stdout) == (0, "lint: no unsafe migrations in 2 file(s)\n")

@@ -678,6 +678,21 @@ def test_json_and_junit_outputs_of_a_mismatch(migrated_db_url: str, tmp_path: Pa
     assert sessions.get("failures") == "2"
 
 
+def test_junit_beside_the_text_report_in_one_run(migrated_db_url: str, tmp_path: Path) -> None:
+    """--junit: the CI log gets the text, the CI test view the same checks as JUnit,
+    from one run against the database (a deploy gate connects once)."""
+    run_sql(migrated_db_url, *MUTATIONS["json to jsonb"].statements)
+    junit = tmp_path / "reports" / "verify.xml"  # its directory is made on demand
+    done = run_cli("verify", "--database-url", migrated_db_url, "--junit", str(junit))
+    assert done.code == ExitCode.SCHEMA_MISMATCH
+    assert "expected json, found jsonb" in done.output
+    root = ET.parse(junit).getroot()
+    (failure,) = root.findall(".//failure")
+    assert "expected json, found jsonb" in (failure.get("message") or "")
+    cases = root.findall(".//testcase")
+    assert len(cases) > 200 and root.get("name") == "astegni-db verify"
+
+
 def test_unreachable_database_is_a_connection_error_without_the_password() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -16,8 +16,8 @@ from astegni_db.errors import ExitCode
 if TYPE_CHECKING:
     from astegni_db.output import Ui
 
-Format = Literal["text", "json", "gitlab"]
-FORMATS: tuple[Format, ...] = ("text", "json", "gitlab")
+Format = Literal["text", "json", "gitlab", "github"]
+FORMATS: tuple[Format, ...] = ("text", "json", "gitlab", "github")
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,24 @@ class LintReport:
         lines.append(self.summary_line())
         ui.write("".join(line + "\n" for line in lines))
 
+    def write_github(self, stream: TextIO) -> None:
+        """GitHub Actions workflow commands: each finding an ``::error`` annotation on
+        its file and line, shown inline on the pull request's diff; then the summary."""
+        for f in self.findings:
+            properties = ",".join(
+                f"{key}={_escape_property(value)}"
+                for key, value in (
+                    ("file", f.file),
+                    ("line", str(f.line)),
+                    ("title", f"{f.rule} {f.name}"),
+                )
+            )
+            message = f"{f.message}. Instead: {f.suggestion}"
+            stream.write(f"::error {properties}::{_escape_data(message)}\n")
+        for note in self.notes:
+            stream.write(f"::notice::{_escape_data(note)}\n")
+        stream.write(self.summary_line() + "\n")
+
     def write_gitlab(self, stream: TextIO) -> None:
         """GitLab's Code Quality format (a JSON array of issues)."""
         issues = [
@@ -91,3 +109,12 @@ class LintReport:
         ]
         json.dump(issues, stream, indent=2)
         stream.write("\n")
+
+
+def _escape_data(text: str) -> str:
+    # As GitHub's toolkit (@actions/core) escapes a command's message.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
