@@ -37,10 +37,13 @@ test: setup
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -m "$$lanes" $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check astegni_db tests benchmarks
-	$(BIN)/ruff format --check astegni_db tests benchmarks
+	$(BIN)/ruff check astegni_db tests benchmarks .ci
+	$(BIN)/ruff format --check astegni_db tests benchmarks .ci
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml gitlab/astegni-db.gitlab-ci.yml
 	$(BIN)/astegni-db lint
 
 clean:
