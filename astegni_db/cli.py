@@ -666,6 +666,11 @@ def lint(
     help="Start from this `pg_dump --schema-only` file (a copy of production's schema).",
 )
 @click.option(
+    "--with-data",
+    is_flag=True,
+    help="The dump holds rows: load them too, and prove the round trip keeps every one.",
+)
+@click.option(
     "--legacy-state",
     metavar="MODULE:FUNCTION",
     help="Start from a database built by this Python callable (it receives the URL).",
@@ -680,6 +685,7 @@ def check(
     output: Path | None,
     backend: str | None,
     from_dump: Path | None,
+    with_data: bool,
     legacy_state: str | None,
     strict: bool,
     no_round_trip: bool,
@@ -695,6 +701,7 @@ def check(
     Examples:
       astegni-db check --junit check.xml
       astegni-db check --from-dump prod-schema.sql
+      astegni-db check --from-dump staging.sql --with-data   # a dump with rows
     """
     from astegni_db import api
 
@@ -704,6 +711,7 @@ def check(
         spec_path,
         backend=backend,
         from_dump=from_dump,
+        with_data=with_data,
         legacy_state=legacy_state,
         strict=strict,
         round_trip=not no_round_trip,

@@ -663,12 +663,16 @@ PRODUCTION_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
 
 
 def build_production_schema(
-    url: str, *, seed_columns: bool = False, missing: Sequence[str] = ()
+    url: str, *, seed_columns: bool = False, missing: Sequence[str] = (), with_rows: bool = False
 ) -> None:
     """A production schema as `pg_dump --schema-only` carries it: the legacy tables
     (the seed's five columns added by the psql script if ``seed_columns``), and 50
     more with foreign keys, indexes and an updated_at trigger, pointing at users and
-    the profiles. ``missing``: baseline tables this database never had."""
+    the profiles. ``missing``: baseline tables this database never had.
+    ``with_rows``: the default population in the legacy tables (legacy spellings
+    such as 'Weekly' included) and 20 rows in each of the first ten others."""
+    if with_rows and missing:
+        raise ValueError("rows need every legacy table")
     legacy = (
         ("users", _LEGACY_USERS),
         ("refresh_tokens", _LEGACY_REFRESH_TOKENS),
@@ -681,8 +685,15 @@ def build_production_schema(
         _execute_each(conn, [ddl for name, ddl in legacy if name not in missing])
         if "tutor_teaching_schedules" not in missing:
             _execute_each(conn, _TEACHING_SCHEDULES_SCRIPT)
+        rng = random.Random(665)
+        if with_rows:
+            _insert_people(conn, rng, DEFAULT_POPULATION)
+            _insert_sessions(conn, rng, DEFAULT_POPULATION, 80, present=())
         if seed_columns and "tutoring_sessions" not in missing:
             _execute_each(conn, _PSQL_FILE_STEPS)
+        if with_rows:
+            present = _present_new_columns(conn)
+            _insert_sessions(conn, rng, DEFAULT_POPULATION, 40, present)
         conn.execute(
             "CREATE FUNCTION touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$"
@@ -696,6 +707,13 @@ def build_production_schema(
                 "created_at timestamp DEFAULT CURRENT_TIMESTAMP, updated_at timestamp)"
             )
             conn.execute(f"CREATE INDEX idx_{table}_{refs[0]} ON {table} ({refs[0]}_id)")
+            if with_rows and number < 10:
+                # Ids 1..10 exist in users and both profile tables.
+                conn.execute(
+                    f"INSERT INTO {table} ({', '.join(f'{ref}_id' for ref in refs)}, title)"
+                    f" SELECT {', '.join('1 + i % 10' for _ in refs)}, 'row ' || i"
+                    " FROM generate_series(1, 20) AS i"
+                )
             if number % 5 == 0:
                 conn.execute(
                     f"CREATE TRIGGER {table}_touch BEFORE UPDATE ON {table} "
@@ -709,10 +727,14 @@ def build_production_schema(
         )
 
 
-def write_production_dump(path: str, *, seed_columns: bool = False) -> None:
-    """`pg_dump --schema-only` of build_production_schema, on a throwaway server.
+def write_production_dump(
+    path: str, *, seed_columns: bool = False, with_rows: bool = False
+) -> None:
+    """`pg_dump --schema-only` of build_production_schema, on a throwaway server
+    (with ``with_rows``, a whole `pg_dump`: the rows too).
 
-    For .ci/run: python -m tests.legacy_states production-dump OUT.sql [--seed-columns]
+    For .ci/run:
+        python -m tests.legacy_states production-dump OUT.sql [--seed-columns] [--with-rows]
     """
     import subprocess
 
@@ -721,14 +743,15 @@ def write_production_dump(path: str, *, seed_columns: bool = False) -> None:
     from tests.helpers import find_pg_dump
 
     with start_server() as server, temporary_database(server, purpose="dump") as url:
-        build_production_schema(url, seed_columns=seed_columns)
+        build_production_schema(url, seed_columns=seed_columns, with_rows=with_rows)
         with psycopg.connect(url) as conn:
             pg_dump = find_pg_dump(conn.info.server_version // 10000)
         if pg_dump is None:
             raise SystemExit("no pg_dump new enough: install PostgreSQL, or astegni-db[embedded]")
         safe_url, password = without_password(url)
+        only_schema = [] if with_rows else ["--schema-only"]
         subprocess.run(
-            [pg_dump, "--schema-only", "-f", path, "-d", safe_url],
+            [pg_dump, *only_schema, "-f", path, "-d", safe_url],
             check=True,
             env={"PGPASSWORD": password or ""},
         )
@@ -739,6 +762,14 @@ if __name__ == "__main__":
 
     if len(sys.argv) < 3 or sys.argv[1] != "production-dump":
         raise SystemExit(
-            "usage: python -m tests.legacy_states production-dump OUT.sql [--seed-columns]"
+            "usage: python -m tests.legacy_states production-dump OUT.sql"
+            " [--seed-columns] [--with-rows]"
         )
-    write_production_dump(sys.argv[2], seed_columns="--seed-columns" in sys.argv[3:])
+    with_rows = "--with-rows" in sys.argv[3:]
+    write_production_dump(
+        sys.argv[2], seed_columns="--seed-columns" in sys.argv[3:], with_rows=with_rows
+    )
+    print(
+        f"production dump {sys.argv[2]}: {len(PRODUCTION_TABLES) + 7} tables,"
+        f" {'rows included' if with_rows else 'schema only'}"
+    )

@@ -257,8 +257,11 @@ def test_legacy_state_with_rows_keeps_what_it_had(on_session_server: str) -> Non
         round_trip=False,
     )
     assert kept.exit_code == ExitCode.OK
-    assert [p.status for p in kept.phases] == ["pass"] * 4 + ["skip"] * 4
+    # The state held rows: the last phase proves migrating lost none.
+    assert [p.status for p in kept.phases] == ["pass"] * 4 + ["skip"] * 4 + ["pass"]
     assert kept.phases[4].detail == "skipped: round trip disabled (--no-round-trip)"
+    assert kept.phases[-1].name == "rows kept"
+    assert kept.phases[-1].detail.endswith("row(s) in 7 table(s): none lost by migrating")
 
 
 def test_bad_input_fails_before_starting_anything(tmp_path: Path) -> None:
@@ -351,6 +354,129 @@ def test_dump_loads_without_psql_too(
                 "AND attnum > 0 ORDER BY attnum"
             ).fetchall()
     assert [r[0] for r in rows] == ["id", "user_id", "bio"]
+
+
+# --- dumps with rows --------------------------------------------------------------
+
+
+def pg_dump_with_rows(url: str, dump: Path) -> Path:
+    subprocess.run([pg_dump_for(url), "-f", str(dump), "-d", url], check=True, capture_output=True)
+    return dump
+
+
+@pytest.fixture
+def production_dump_with_rows(tmp_path: Path, empty_db_url: str) -> Path:
+    """The 57-table production schema with 530 rows in 17 tables (whole pg_dump)."""
+    build_production_schema(empty_db_url, with_rows=True)
+    return pg_dump_with_rows(empty_db_url, tmp_path / "production-with-rows.sql")
+
+
+def test_a_dump_with_rows_needs_with_data(production_dump_with_rows: Path) -> None:
+    """Production rows are large and personal: loading them is a decision (exit 2,
+    before any server starts), and the refusal says how to decide either way."""
+    done = run_cli("check", "--from-dump", str(production_dump_with_rows))
+    assert done.code == ExitCode.USAGE, done.output
+    assert "holds rows for 17 table(s) (public.blog_comments, public.blog_posts," in done.output
+    assert "--from-dump expects a schema-only dump" in done.output
+    assert "pass --with-data" in done.output and "pg_dump --schema-only" in done.output
+    assert "PASS" not in done.output and "start server" not in done.output
+    alone = run_cli("check", "--with-data")
+    assert alone.code == ExitCode.USAGE and "give --from-dump too" in alone.output
+
+
+@pytest.mark.parametrize("loader", ["psql", "without psql"])
+def test_with_data_the_round_trip_keeps_every_row(
+    production_dump_with_rows: Path,
+    on_session_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+    loader: str,
+) -> None:
+    from astegni_db.roundtrip import fixtures
+
+    if loader == "without psql":  # COPY blocks through psycopg's COPY FROM STDIN
+        monkeypatch.setattr(fixtures, "find_psql", lambda: None)
+    report = run_check(
+        MIGRATIONS_DIR,
+        SPEC,
+        QUERIES,
+        backend=on_session_server,
+        from_dump=production_dump_with_rows,
+        with_data=True,
+    )
+    assert report.exit_code == ExitCode.OK, "\n".join(
+        f"{p.name}: {p.detail} {p.lines}" for p in report.phases
+    )
+    assert [p.name for p in report.phases] == [
+        PHASES[0], "load fixture", *PHASES[1:], "rows kept"
+    ]  # fmt: skip
+    load, rows = report.phases[1], report.phases[-1]
+    assert ("with" if loader == "psql" else "statement by statement") in load.detail
+    assert rows.detail == (
+        "530 row(s) in 17 table(s): none lost by migrating, all identical after the round trip"
+    )
+    # 0002 added the five columns to the 120 sessions, was rolled back and applied again.
+    assert report.phases[4].detail.startswith("rolled back 1 migration(s)")
+
+
+# Not idempotent, and its rollback does not undo the data change: applied again
+# after the rollback, every session's duration has grown twice.
+DRIFTING_FORWARD = """ALTER TABLE tutoring_sessions ADD COLUMN IF NOT EXISTS reminder_sent boolean;
+UPDATE tutoring_sessions SET duration = duration + 15;
+"""
+# Removes what it calls duplicates: rows the start held are gone after migrating.
+DELETING_FORWARD = """ALTER TABLE refresh_tokens ADD COLUMN IF NOT EXISTS rotated_at timestamp;
+DELETE FROM refresh_tokens WHERE is_revoked;
+"""
+
+
+@pytest.mark.parametrize(
+    ("forward", "rollback", "expected"),
+    [
+        (
+            DRIFTING_FORWARD,
+            LEAKY_ROLLBACK,
+            "table public.tutoring_sessions: the values of its 120 row(s) differ after the"
+            " round trip",
+        ),
+        (
+            DELETING_FORWARD,
+            "ALTER TABLE refresh_tokens DROP COLUMN IF EXISTS rotated_at;\n",
+            "table public.refresh_tokens: 20 row(s) before migrating, 17 after",
+        ),
+    ],
+    ids=["values-drift", "rows-deleted"],
+)
+def test_rows_kept_fails_naming_the_table(
+    tmp_path: Path,
+    production_dump_with_rows: Path,
+    on_session_server: str,
+    forward: str,
+    rollback: str,
+    expected: str,
+) -> None:
+    migrations = with_extra_migration(tmp_path, "0003_data", forward, rollback)
+    report = run_check(
+        migrations,
+        SPEC,
+        QUERIES,
+        backend=on_session_server,
+        from_dump=production_dump_with_rows,
+        with_data=True,
+    )
+    rows = report.phases[-1]
+    assert (rows.name, rows.status) == ("rows kept", "fail"), rows
+    assert rows.detail == "rows the start held were lost or changed (530 row(s) in 17 table(s))"
+    assert rows.lines == [expected]
+    assert report.exit_code == ExitCode.FAILURE
+
+
+def test_a_pg_dump_archive_is_refused_with_the_way_to_convert_it(tmp_path: Path) -> None:
+    archive = tmp_path / "prod.dump"
+    archive.write_bytes(b"PGDMP\x01\x0e\x00\x04\x08\x01\x01\x01" + bytes(range(256)))
+    done = run_cli("check", "--from-dump", str(archive))
+    assert done.code == ExitCode.USAGE, done.output
+    assert "is a pg_dump archive (custom or tar format), not SQL text" in done.output
+    assert f"pg_restore --schema-only -f schema.sql {archive}" in done.output
 
 
 def test_unreachable_url_server_is_exit_7_without_the_password(

@@ -4,7 +4,10 @@
   backslash meta-commands), or, without psql, statement by statement through
   psycopg with the meta-command lines dropped. Ownership and privilege
   statements are dropped first: the roles they name do not exist on a
-  throwaway server, and verify does not look at them;
+  throwaway server, and verify does not look at them. A dump with rows
+  (``COPY ... FROM stdin`` blocks, ``INSERT``s) is loaded only when asked
+  (``--with-data``): production rows are large and personal, and loading them
+  into a CI job should be a decision, not an accident;
 - a legacy state: a ``.sql`` file (loaded like a dump, rows included), or
   ``package.module:function``, a Python callable given the database URL (e.g.
   ``tests.legacy_states:build_state_3``).
@@ -19,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from astegni_db import db
@@ -29,24 +32,58 @@ from astegni_db.settings import DatabaseTarget, without_password
 
 _OWNERSHIP = re.compile(r"^\s*(ALTER\s.*\sOWNER\s+TO\s|GRANT\s|REVOKE\s)", re.I)
 _META = re.compile(r"^\s*\\")
+# pg_dump's plain format: a COPY block is the statement, its rows one per line, then "\.".
+_COPY_FROM_STDIN = re.compile(r"^COPY\s+(\S+)\s.*\bFROM\s+stdin;\s*$", re.I)
+_END_OF_COPY = "\\."
+_INSERT = re.compile(r"^INSERT\s+INTO\s+(\S+)", re.I)
+# The first bytes of pg_dump's custom (-Fc) and tar (-Ft) formats.
+_ARCHIVE_MAGIC = (b"PGDMP", b"toc.dat")
 
 
-def load_dump(target: DatabaseTarget, path: Path) -> str:
-    """Load a schema dump (or any SQL file); returns how it was loaded."""
+def read_dump(path: Path) -> str:
+    """The text of a plain-format dump; a clear refusal for anything else."""
     if not path.is_file():
         raise ConfigError(f"dump file not found: {path}")
     try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if raw.startswith(_ARCHIVE_MAGIC[0]) or raw[:512].find(_ARCHIVE_MAGIC[1]) >= 0:
+        raise ConfigError(
+            f"{path} is a pg_dump archive (custom or tar format), not SQL text",
+            hint=f"convert it: pg_restore --schema-only -f schema.sql {path}",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 SQL text (byte {exc.start})") from None
+
+
+def tables_with_rows(text: str) -> list[str]:
+    """Tables a dump fills: a COPY block with at least one row, or an INSERT."""
+    tables: set[str] = set()
+    lines = iter(text.splitlines())
+    for line in lines:
+        if copy := _COPY_FROM_STDIN.match(line):
+            first = next(lines, _END_OF_COPY)
+            if first != _END_OF_COPY:
+                tables.add(copy.group(1))
+            while first != _END_OF_COPY:
+                first = next(lines, _END_OF_COPY)
+        elif insert := _INSERT.match(line):
+            tables.add(insert.group(1))
+    return sorted(tables)
+
+
+def load_dump(target: DatabaseTarget, path: Path) -> str:
+    """Load a schema dump (or any SQL file, rows included); returns how it was loaded."""
+    text = read_dump(path)
     kept = "\n".join(line for line in text.splitlines() if not _OWNERSHIP.match(line))
     psql = find_psql()
     if psql is not None:
         _run_psql(psql, target, kept, path)
         return f"loaded {path.name} with {psql}"
-    _run_statements(
-        target, "\n".join(line for line in kept.splitlines() if not _META.match(line)), path
-    )
+    _run_statements(target, kept, path)
     return f"loaded {path.name} statement by statement (no psql found)"
 
 
@@ -87,15 +124,50 @@ def _run_psql(psql: Path, target: DatabaseTarget, sql_text: str, source: Path) -
 
 
 def _run_statements(target: DatabaseTarget, sql_text: str, source: Path) -> None:
+    """What psql would do with a plain dump: its statements, and its COPY blocks'
+    rows through COPY FROM STDIN; backslash meta-commands are dropped."""
     import psycopg
 
     with db.connect(target, purpose="check fixture") as conn:
-        for statement, line in split_statements(sql_text):
+        for kind, body, rows, line in _dump_parts(sql_text):
+            doing = f"loading {source} near line {line}"
             try:
-                conn.execute(statement.encode("utf-8"))
+                if kind == "copy":
+                    with conn.cursor().copy(body.encode("utf-8")) as copy:
+                        for row in rows:
+                            copy.write(row + "\n")
+                    continue
+                for statement, offset in split_statements(body):
+                    doing = f"loading {source} near line {line + offset - 1}"
+                    conn.execute(statement.encode("utf-8"))
             except psycopg.Error as exc:
-                doing = f"loading {source} near line {line}"
                 raise db.translate(exc, target, doing, migrating=False) from None
+
+
+def _dump_parts(text: str) -> Iterator[tuple[str, str, list[str], int]]:
+    """("sql", statements, [], first line) and ("copy", statement, rows, line) in order."""
+    pending: list[str] = []
+    start = 1
+    lines = text.splitlines()
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        number += 1
+        if _COPY_FROM_STDIN.match(line):
+            if pending:
+                yield "sql", "\n".join(pending), [], start
+            rows = []
+            while number < len(lines) and lines[number] != _END_OF_COPY:
+                rows.append(lines[number])
+                number += 1
+            yield "copy", line.rstrip().rstrip(";"), rows, number - len(rows)
+            number += 1  # the "\." line
+            pending, start = [], number + 1
+        else:
+            # A meta-command line becomes empty: line numbers stay the file's.
+            pending.append("" if _META.match(line) else line)
+    if pending:
+        yield "sql", "\n".join(pending), [], start
 
 
 def load_legacy_state(target: DatabaseTarget, state: str) -> str:

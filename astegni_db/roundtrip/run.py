@@ -2,8 +2,9 @@
 
 Phases: start a server and a database, optionally load a schema dump or a
 legacy state, migrate, verify, roll every migration back, prove nothing of
-ours is left, migrate again, verify again. Each phase passes, fails or is
-skipped (never silently); the report's exit code is the first failure's.
+ours is left, migrate again, verify again, and when the start held rows,
+prove they were kept (rows.py). Each phase passes, fails or is skipped (never
+silently); the report's exit code is the first failure's.
 
 After every migration and every rollback the schema is snapshotted (and,
 after migrations, verified), which is what lets a failure name its
@@ -29,6 +30,13 @@ from astegni_db.project.spec import load_spec
 from astegni_db.roundtrip.objects import ObjectDiff, Snapshot, diff, snapshot
 from astegni_db.roundtrip.report import CheckReport, PhaseResult
 from astegni_db.roundtrip.rollbacks import plan_rollbacks
+from astegni_db.roundtrip.rows import (
+    RowsSnapshot,
+    held_rows,
+    rows_changed_by_round_trip,
+    rows_lost_by_migrating,
+    rows_snapshot,
+)
 from astegni_db.settings import DatabaseTarget, dbname_of
 from astegni_db.verify.run import verify
 
@@ -65,6 +73,18 @@ class _Tracker:
         else:
             self.rolled_back.append(step)
         self.current = None
+
+
+@dataclass
+class _RowsWatch:
+    """The start's rows, and the rows right after the first migrate (see rows.py)."""
+
+    start: RowsSnapshot = field(default_factory=dict)
+    migrated: RowsSnapshot = field(default_factory=dict)
+
+    @property
+    def held_any(self) -> bool:
+        return held_rows(self.start) > 0
 
 
 class _Phases:
@@ -105,21 +125,34 @@ def run_check(
     *,
     backend: str | None = None,
     from_dump: Path | None = None,
+    with_data: bool = False,
     legacy_state: str | None = None,
     strict: bool = False,
     round_trip: bool = True,
 ) -> CheckReport:
     """Run every phase on a throwaway server and return the report (it owns the exit code).
 
-    Bad input (no migrations, unreadable spec, both a dump and a legacy state)
-    raises ConfigError before anything starts.
+    Bad input (no migrations, unreadable spec, both a dump and a legacy state,
+    a dump with rows without ``with_data``) raises ConfigError before anything
+    starts.
     """
     from astegni_db.disposable import start_server
+    from astegni_db.roundtrip.fixtures import read_dump, tables_with_rows
 
     if from_dump is not None and legacy_state is not None:
         raise ConfigError("--from-dump and --legacy-state cannot be combined")
-    if from_dump is not None and not from_dump.is_file():
-        raise ConfigError(f"dump file not found: {from_dump}")
+    if with_data and from_dump is None:
+        raise ConfigError("--with-data loads a dump's rows: give --from-dump too")
+    if from_dump is not None and not with_data:
+        filled = tables_with_rows(read_dump(from_dump))
+        if filled:
+            shown = ", ".join(filled[:3]) + (f" and {len(filled) - 3} more" if filled[3:] else "")
+            raise ConfigError(
+                f"{from_dump} holds rows for {len(filled)} table(s) ({shown}); "
+                "--from-dump expects a schema-only dump",
+                hint="pass --with-data to load the rows and prove the round trip keeps them, "
+                "or dump with pg_dump --schema-only",
+            )
     migrations = load_migration_files(migrations_dir)
     if not migrations:
         raise ConfigError(f"no migrations found in {migrations_dir}")
@@ -143,7 +176,10 @@ def run_check(
             result.detail = f"{server.backend} server, a new database"
         if from_dump is not None or legacy_state is not None:
             _load_fixture(phases, target, from_dump, legacy_state)
-        _lifecycle(phases, target, migrations_dir, spec_path, queries_dir, strict, round_trip)
+        rows = _RowsWatch()
+        _lifecycle(phases, target, migrations_dir, spec_path, queries_dir, strict, round_trip, rows)
+        if rows.held_any:
+            _rows_kept_phase(phases, target, rows, round_trip)
     return report
 
 
@@ -186,6 +222,7 @@ def _lifecycle(
     queries_dir: Path | None,
     strict: bool,
     round_trip: bool,
+    rows: _RowsWatch,
 ) -> None:
     def failing_now() -> frozenset[FindingKey]:
         try:
@@ -210,9 +247,12 @@ def _lifecycle(
     first = _Tracker(target, failing_now)
     with phases.run("migrate", migration=lambda: first.current) as result:
         before = snapshot(target)
+        rows.start = rows_snapshot(target)
         applied = commands.migrate(target, migrations_dir, on_event=first.on_event).applied
         result.detail = f"applied {len(applied)} migration(s)"
         result.lines = [f"{r.migration_id}: {r.duration_ms:.0f} ms" for r in applied]
+        if rows.held_any:
+            rows.migrated = rows_snapshot(target, digest=True, columns_of=rows.start)
     if phases.stopped:
         for name in names[1:]:
             phases.skip(name, f"skipped: {phases.stopped}")
@@ -251,6 +291,32 @@ def _lifecycle(
         phases.skip("verify again", f"skipped: {phases.stopped}")
         return
     _verify_phase(phases, "verify again", target, spec_path, queries_dir, strict, again.applied)
+
+
+def _rows_kept_phase(
+    phases: _Phases, target: DatabaseTarget, rows: _RowsWatch, round_trip: bool
+) -> None:
+    """Only when the start held rows: none lost by migrating, none changed by the
+    round trip (see rows.py)."""
+    if phases.stopped:
+        phases.skip("rows kept", f"skipped: {phases.stopped}")
+        return
+    with phases.run("rows kept") as result:
+        lines = rows_lost_by_migrating(rows.start, rows.migrated)
+        if round_trip:
+            final = rows_snapshot(target, digest=True, columns_of=rows.migrated)
+            lines += rows_changed_by_round_trip(rows.migrated, final)
+        tables = sum(1 for t in rows.start.values() if t.rows)
+        held = f"{held_rows(rows.start)} row(s) in {tables} table(s)"
+        if lines:
+            detail = f"rows the start held were lost or changed ({held})"
+            phases.fail(result, detail, ExitCode.FAILURE, lines)
+            return
+        result.detail = (
+            f"{held}: none lost by migrating, all identical after the round trip"
+            if round_trip
+            else f"{held}: none lost by migrating"
+        )
 
 
 def _verify_phase(
