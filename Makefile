@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,embedded]'
 	@rm -f $(VENV)/.installed-* && touch $@
+	@$(BIN)/astegni-db --version
 
 setup: $(STAMP)
 
