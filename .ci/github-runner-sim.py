@@ -250,11 +250,12 @@ def run_script(step: Mapping[str, Any], ctx: Context, user: pwd.struct_passwd) -
         user=user.pw_uid,
         group=user.pw_gid,
         extra_groups=groups_of(user),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one stream, in order, as the job log shows it
         text=True,
         check=False,
     )
-    output = done.stdout + done.stderr
+    output = done.stdout
     (ctx.temp / f"{script.stem}.log").write_text(output)
     print(indent(output), flush=True)
     for line in github_env.read_text().splitlines():  # NAME=value lines from the step
@@ -348,7 +349,14 @@ def main() -> int:
             for j in results
         ],
     )
-    return 0 if all(job.ok for job in results) else 1
+    failed = [job.name for job in results if not job.ok]
+    total = sum(job.seconds for job in results)
+    print(
+        f"github-runner-sim: {len(results)} job(s), "
+        + (f"failed: {', '.join(failed)}" if failed else "all passed")
+        + f", {total:.0f} s"
+    )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

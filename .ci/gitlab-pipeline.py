@@ -33,6 +33,7 @@ from pathlib import Path
 import yaml
 from hosted_runner import (
     SimError,
+    apt_install,
     ensure_user,
     fresh_workspace,
     groups_of,
@@ -52,6 +53,11 @@ _VERDICT = re.compile(r"^\s*(PASS|FAIL|WARN)\s+(?:\[[^\]]*\]\s+)?(\S+)\s*$")
 
 
 def ensure_gitlab_ci_local() -> str:
+    """gitlab-ci-local, and the rsync it copies each job's checkout with."""
+    if shutil.which("rsync") is None:
+        apt_install("rsync")
+    if shutil.which("npm") is None:
+        raise SimError("gitlab-ci-local needs Node.js 20 and npm")
     found = shutil.which("gitlab-ci-local")
     if found is None:
         subprocess.run(["npm", "install", "--global", "--silent", GITLAB_CI_LOCAL], check=True)
