@@ -268,7 +268,9 @@ def run_script(step: Mapping[str, Any], ctx: Context, user: pwd.struct_passwd) -
     github_env.write_text("")
     github_path.write_text("")
     summaries = pytest_summaries(output)
-    last = summaries[-1] if summaries else (output.strip().splitlines() or [""])[-1]
+    # The last line a person would read: workflow commands (::endgroup:: ...) are not.
+    said = [line for line in output.strip().splitlines() if not line.startswith("::")]
+    last = summaries[-1] if summaries else (said or [""])[-1]
     return ("success" if done.returncode == 0 else "failure"), last
 
 
