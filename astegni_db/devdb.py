@@ -23,7 +23,10 @@ import fcntl
 import hashlib
 import json
 import os
+import pwd
 import secrets
+import stat
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +40,9 @@ if TYPE_CHECKING:
 
 DEV_DIR = Path(".astegni-db") / "dev"
 DATABASE = "astegni_dev"
+# Where root's dev clusters live when the project is out of the server user's reach.
+DATA_DIR_ENV = "ASTEGNI_DB_DEV_DATA_DIR"
+DEFAULT_DATA_DIR = Path("/var/tmp/astegni-db-dev")
 
 
 @dataclass(frozen=True)
@@ -153,18 +159,139 @@ def _new_cluster_dir(dev_dir: Path) -> Path:
     """Where a new dev cluster's files go: beside the project when the server can reach it.
 
     As root the server runs as the `postgres` user, which cannot enter a
-    project under /root (mode 700); the data then lives under /var/tmp, one
-    directory per project, and state.json remembers where.
+    project under /root (mode 700); the data then lives in a directory made
+    for it, under a name nobody can guess, below a shared base
+    (/var/tmp/astegni-db-dev or $ASTEGNI_DB_DEV_DATA_DIR) checked first, since
+    any local user could have created that path; state.json remembers where.
     """
     from astegni_db.disposable import local
 
     if local.walkable_by_server_user(dev_dir):
         return dev_dir / "cluster"
-    digest = hashlib.sha256(str(dev_dir).encode()).hexdigest()[:16]
-    base = Path(os.environ.get("ASTEGNI_DB_DEV_DATA_DIR", "/var/tmp/astegni-db-dev"))
-    base.mkdir(parents=True, exist_ok=True)
-    base.chmod(0o755)
-    return base / digest
+    base = _trusted_data_base(create=True)
+    assert base is not None
+    if not local.walkable_by_server_user(base):
+        raise ConfigError(
+            f"the PostgreSQL server user cannot enter {base}: make it mode 755, "
+            f"or point {DATA_DIR_ENV} at a directory it can reach"
+        )
+    # mkdtemp: made by us (mode 700) under a new random name, never an existing path.
+    return Path(tempfile.mkdtemp(prefix=f"{_project_key(dev_dir)}-", dir=base))
+
+
+def _project_key(dev_dir: Path) -> str:
+    return hashlib.sha256(str(dev_dir).encode()).hexdigest()[:16]
+
+
+def _trusted_data_base(*, create: bool) -> Path | None:
+    """The shared base for root's dev clusters, made (``create``) or found, and checked.
+
+    It and every directory above it must be a directory (not a link), owned by
+    root or by us, and writable by no one else unless sticky (/var/tmp),
+    where others cannot move or replace what we create in it. Otherwise a
+    ConfigError: whoever owns or can write the path could read the database
+    files or swap in their own. None when not ``create`` and it does not exist.
+    """
+    configured = Path(os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
+    if not configured.is_absolute():
+        raise ConfigError(f"{DATA_DIR_ENV} must be an absolute path, not {configured}")
+    # Links above the base are resolved once, here; the resolved directories are
+    # what is checked and used. The base itself is never followed if a link.
+    base = configured.parent.resolve() / configured.name
+    for directory in reversed(base.parents):
+        _require_safe_directory(directory)
+    if create:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(base, 0o700)
+            # Ours, in a directory no one else may rename things in: open it
+            # without following links all the same, and let the server user through.
+            fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            try:
+                os.fchmod(fd, 0o755)
+            finally:
+                os.close(fd)
+    elif not os.path.lexists(base):
+        return None
+    _require_safe_directory(base)
+    return base
+
+
+def _require_safe_directory(
+    path: Path, *, also_owned_by: int | None = None, private: bool = False
+) -> None:
+    """``path`` is a directory (not a link) owned by root, us or ``also_owned_by``, and
+    writable by no one else (``private``), or else only if sticky."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"cannot keep the dev database's files under {path}: it does not exist; "
+            f"create it (owned by root, mode 755) or point {DATA_DIR_ENV} elsewhere"
+        ) from None
+    problem = None
+    if stat.S_ISLNK(info.st_mode):
+        problem = "is a symbolic link"
+    elif not stat.S_ISDIR(info.st_mode):
+        problem = "is not a directory"
+    elif info.st_uid not in {0, os.geteuid(), also_owned_by}:
+        problem = f"is owned by {_user_name(info.st_uid)}"
+    elif info.st_mode & 0o022 and (private or not info.st_mode & stat.S_ISVTX):
+        problem = "is writable by other users"
+    if problem:
+        raise ConfigError(
+            f"refusing to use {path} for the dev database's files: it {problem}, so another "
+            f"local user could read or replace them; remove it, or point {DATA_DIR_ENV} at a "
+            "directory only root can write to"
+        )
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _require_safe_cluster(dev_dir: Path, cluster_dir: Path) -> None:
+    """Before starting a cluster kept outside the project: it and the directories above
+    it are still as safe as when it was made (see :func:`_trusted_data_base`)."""
+    from astegni_db.disposable import local
+
+    if not os.path.lexists(cluster_dir):
+        raise ConfigError(
+            f"the dev database's files are gone from {cluster_dir} (a temporary-file cleaner?); "
+            f"remove {dev_dir} to create a new dev database"
+        )
+    if cluster_dir.is_relative_to(dev_dir):
+        return  # inside the project: as private as the project itself
+    for directory in reversed(cluster_dir.parents):
+        _require_safe_directory(directory)
+    server = local.server_os_user()
+    _require_safe_directory(cluster_dir, also_owned_by=server.uid if server else None, private=True)
+
+
+def _with_cluster_found(dev_dir: Path, state: _State) -> _State:
+    """The state, with the cluster_dir an earlier astegni-db forgot put back.
+
+    That version rewrote state.json without cluster_dir when the server moved
+    to another port, so every later start looked in .astegni-db/dev/cluster;
+    its clusters lived at <base>/<project key>. Adopted only if that directory
+    passes the same checks as a new one.
+    """
+    from astegni_db.disposable import local
+
+    if state.cluster_dir or local.server_os_user() is None:
+        return state  # only root's clusters ever lived outside the project
+    if os.path.lexists(dev_dir / "cluster"):
+        return state
+    base = _trusted_data_base(create=False)
+    if base is None or not os.path.lexists(base / _project_key(dev_dir)):
+        return state
+    found = base / _project_key(dev_dir)
+    _require_safe_cluster(dev_dir, found)
+    state = dataclasses.replace(state, cluster_dir=str(found))
+    _write_state(dev_dir, state)
+    return state
 
 
 def _ensure_running(dev_dir: Path) -> _State:
@@ -187,11 +314,15 @@ def _ensure_running(dev_dir: Path) -> _State:
         _write_state(dev_dir, state)
         _create_dev_database(state)
         return state
-    cluster = local.LocalCluster(_cluster_path(dev_dir, state), Path(state.bindir))
+    state = _with_cluster_found(dev_dir, state)
+    cluster_dir = _cluster_path(dev_dir, state)
+    _require_safe_cluster(dev_dir, cluster_dir)
+    cluster = local.LocalCluster(cluster_dir, Path(state.bindir))
     if cluster.is_running():
         return state
     if local.port_is_listening(state.port):
-        # Someone else took our port while the dev server was stopped: move, and remember.
+        # Someone else took our port while the dev server was stopped: move, and
+        # remember the new port; only the port (cluster_dir must survive).
         state = dataclasses.replace(state, port=cluster.start_on_free_port())
         _write_state(dev_dir, state)
     else:

@@ -125,3 +125,21 @@ def test_project_the_server_user_cannot_enter_keeps_its_data_elsewhere(
         devdb.stop(project)
         shutil.rmtree(private, ignore_errors=True)
         shutil.rmtree(data_root, ignore_errors=True)
+
+
+def test_files_gone_since_the_last_run_is_a_one_line_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cleaner emptied the data directory (/var/tmp is cleaned after 30 days): the
+    next start says so and how to start over, instead of failing inside pg_ctl."""
+    monkeypatch.setenv("CI", "false")
+    devdb.start(project)
+    devdb.stop(project)
+    cluster = project / ".astegni-db" / "dev" / "cluster"
+    shutil.rmtree(cluster)
+
+    with pytest.raises(ConfigError, match="files are gone") as raised:
+        devdb.start(project)
+    assert raised.value.exit_code == ExitCode.USAGE
+    assert str(project.resolve() / ".astegni-db" / "dev") in raised.value.message
+    assert devdb.stop(project) is False  # nothing to stop, and no error either

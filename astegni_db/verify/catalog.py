@@ -17,6 +17,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from astegni_db import sqlfiles
+from astegni_db.db import lock_wait_error
 
 # pg_constraint.confdeltype letters.
 _ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
@@ -122,9 +123,16 @@ def read_catalog(conn: psycopg.Connection[Any], names: Iterable[str]) -> Catalog
     cursors = [conn.cursor(row_factory=dict_row) for _ in _QUERIES]
     # One pipeline: the four statements and a single Sync go out together and
     # the client waits once for all four results.
-    with conn.pipeline():
-        for cur, query in zip(cursors, _QUERIES, strict=True):
-            cur.execute(sqlfiles.load(query), params)
+    try:
+        with conn.pipeline():
+            for cur, query in zip(cursors, _QUERIES, strict=True):
+                cur.execute(sqlfiles.load(query), params)
+    except psycopg.errors.LockNotAvailable:
+        # pg_get_constraintdef and pg_get_indexdef open the table itself: a CHECK
+        # or an index makes this catalog read wait behind an ACCESS EXCLUSIVE lock.
+        raise lock_wait_error(
+            conn, "could not read the definitions of the spec's tables", relations=params["names"]
+        ) from None
     table_rows, column_rows, constraint_rows, index_rows = (cur.fetchall() for cur in cursors)
     for cur in cursors:
         cur.close()

@@ -2,7 +2,9 @@
 
 They are warnings, never failures: legacy rows hold 'Weekly', 'One-time' or
 'missed', and the migrations deliberately keep them. One statement per table,
-counting rows per out-of-set value.
+counting rows per out-of-set value. A table locked by another session (a long
+ALTER TABLE) is waited for no longer than the session's lock_timeout; then
+the check fails, naming the table and who holds it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from astegni_db.db import describe_db_error
+from astegni_db.db import describe_db_error, lock_wait_error
 from astegni_db.verify.catalog import Catalog
 from astegni_db.verify.findings import Finding
 
@@ -32,6 +34,10 @@ def check_allowed_values(
             continue
         try:
             counts = _out_of_set_counts(conn, table, present)
+        except psycopg.errors.LockNotAvailable:
+            raise lock_wait_error(
+                conn, f"could not read table {table} (data check)", relations=[table]
+            ) from None
         except psycopg.errors.InsufficientPrivilege as exc:
             # A role that may read the catalog but not the rows can still verify
             # the schema; the data check is reported as not done, not as passed.

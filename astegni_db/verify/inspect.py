@@ -48,9 +48,15 @@ class InspectReport:
         ui.write(self.toml)
 
 
-def inspect(target: DatabaseTarget, spec_path: Path) -> InspectReport:
+def inspect(
+    target: DatabaseTarget, spec_path: Path, *, lock_timeout_s: float | None = None
+) -> InspectReport:
+    """The live schema; catalog reads only, and no lock wait longer than ``lock_timeout_s``
+    (None: settings.DEFAULT_LOCK_TIMEOUT_S)."""
     spec = load_spec(spec_path)
-    with db.read_only_session(target, purpose="inspect", doing="inspecting") as conn:
+    with db.bounded_read_only_session(
+        target, purpose="inspect", doing="inspecting", lock_timeout_s=lock_timeout_s
+    ) as conn:
         catalog = read_catalog(conn, [*spec.tables, *spec.unexpected_tables])
     described, notes = live_spec(spec, catalog)
     header = [

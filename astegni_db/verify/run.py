@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from astegni_db import db
+from astegni_db.errors import LockNotAcquired
 from astegni_db.project.queries import load_queries
 from astegni_db.project.spec import load_spec
 from astegni_db.settings import DatabaseTarget
@@ -16,13 +17,25 @@ from astegni_db.verify.report import VerifyReport
 
 
 def verify(
-    target: DatabaseTarget, spec_path: Path, queries_dir: Path | None, *, strict: bool = False
+    target: DatabaseTarget,
+    spec_path: Path,
+    queries_dir: Path | None,
+    *,
+    strict: bool = False,
+    lock_timeout_s: float | None = None,
 ) -> VerifyReport:
     """Every finding about ``target``; the spec and query files are read, and any
-    error in them reported, before connecting."""
+    error in them reported, before connecting.
+
+    No statement waits longer than ``lock_timeout_s`` (None: the default,
+    settings.DEFAULT_LOCK_TIMEOUT_S) for a table lock another session holds;
+    then LockNotAcquired (exit 4) names the table and the holder.
+    """
     spec = load_spec(spec_path)
     queries = load_queries(queries_dir) if queries_dir is not None else []
-    with db.read_only_session(target, purpose="verify", doing="verifying") as conn:
+    with db.bounded_read_only_session(
+        target, purpose="verify", doing="verifying", lock_timeout_s=lock_timeout_s
+    ) as conn:
         catalog = read_catalog(conn, [*spec.tables, *spec.unexpected_tables])
         findings = compare_spec(spec, catalog)
         findings += check_allowed_values(conn, spec.allowed_values, catalog)
@@ -30,16 +43,26 @@ def verify(
     return VerifyReport(findings=findings, strict=strict)
 
 
-def data_warnings(target: DatabaseTarget, spec_path: Path) -> list[str]:
+def data_warnings(
+    target: DatabaseTarget, spec_path: Path, *, lock_timeout_s: float | None = None
+) -> list[str]:
     """Rows outside the spec's documented value sets, for migrate to report.
 
     The migrations keep such rows ('Weekly', 'missed') as they are; saying so
-    after every migrate is what keeps that from being a silent choice.
+    after every migrate is what keeps that from being a silent choice. Run
+    after the migrations committed: a table locked by someone else past
+    ``lock_timeout_s`` is a warning that the values went unchecked, never a
+    failure of the migrate that already succeeded.
     """
     spec = load_spec(spec_path)
     if not spec.allowed_values:
         return []
-    with db.read_only_session(target, purpose="data check", doing="checking values") as conn:
-        catalog = read_catalog(conn, list(spec.tables))
-        findings = check_allowed_values(conn, spec.allowed_values, catalog)
+    try:
+        with db.bounded_read_only_session(
+            target, purpose="data check", doing="checking values", lock_timeout_s=lock_timeout_s
+        ) as conn:
+            catalog = read_catalog(conn, list(spec.tables))
+            findings = check_allowed_values(conn, spec.allowed_values, catalog)
+    except LockNotAcquired as exc:
+        return [f"values not checked: {exc.message}"]
     return [f.message for f in findings if f.status == "warning"]
