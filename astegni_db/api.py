@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from astegni_db.devdb import DevReport
     from astegni_db.lint.context import Runner
     from astegni_db.lint.report import LintReport
+    from astegni_db.migrating.attempts import EventSink, RetryPolicy
     from astegni_db.migrating.commands import Confirm, MigrateOptions, RollbackSelection
     from astegni_db.migrating.reports import (
         DryRunReport,
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
         RollbackReport,
         StatusReport,
     )
-    from astegni_db.migrating.runner import EventSink, RetryPolicy
     from astegni_db.roundtrip.report import CheckReport
     from astegni_db.verify.inspect import InspectReport
     from astegni_db.verify.report import VerifyReport

@@ -27,6 +27,11 @@ REPO = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = REPO / "migrations"
 SPEC = REPO / "checks" / "schema.toml"
 QUERIES = REPO / "checks" / "queries"
+# The project's migrations, in order (test_project_migrations_are_these keeps it true).
+BASELINE = "0001_baseline"
+SCHEDULE_FIELDS = "0002_tutoring_sessions_schedule_fields"
+SESSIONS_INDEX = "0003_tutoring_sessions_tutor_date_index"
+PROJECT_MIGRATIONS = (BASELINE, SCHEDULE_FIELDS, SESSIONS_INDEX)
 # Any line of a Python traceback; none may ever reach a user.
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/')
 # Never inherited by a CLI under test: it would point the run at another database,

@@ -13,9 +13,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from tests.helpers import Result, finish
+from tests.helpers import PROJECT_MIGRATIONS, Result, finish
 
-MIGRATION_IDS = ("0001_baseline", "0002_tutoring_sessions_schedule_fields")
+MIGRATION_IDS = PROJECT_MIGRATIONS
 NEW_COLUMNS = (
     "session_frequency",
     "is_recurring",
@@ -91,11 +91,14 @@ def scalar(url: str, query: str | sql.Composable, params: Sequence[Any] = ()) ->
 
 
 def waiting_backend(url: str, purpose: str = "migrate") -> int | None:
-    """pid of an astegni-db backend blocked on a lock (heavyweight or advisory)."""
+    """pid of an astegni-db backend blocked on a lock, or polling for the migration lock
+    (lock.acquire polls pg_try_advisory_lock: between polls its backend is idle)."""
     pid = scalar(
         url,
         "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
-        " AND wait_event_type = 'Lock' AND datname = current_database() LIMIT 1",
+        " AND datname = current_database()"
+        " AND (wait_event_type = 'Lock' OR query LIKE 'SELECT pg_try_advisory_lock%%')"
+        " LIMIT 1",
         (f"astegni-db {purpose}",),
     )
     return int(pid) if pid is not None else None

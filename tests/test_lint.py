@@ -15,7 +15,7 @@ from astegni_db.lint import RULES, LintReport, lint_paths
 from astegni_db.lint.readset import load_read_set
 from astegni_db.lint.statements import parse_migration_file
 from astegni_db.reporting import render
-from tests.helpers import MIGRATIONS_DIR, QUERIES, REPO, SPEC, run_cli
+from tests.helpers import MIGRATIONS_DIR, PROJECT_MIGRATIONS, QUERIES, REPO, SPEC, run_cli
 
 CASES = REPO / "tests" / "lint_cases"
 CASE_DIRS = sorted(p for p in CASES.iterdir() if p.is_dir())
@@ -105,7 +105,8 @@ def test_ignoring_another_rule_does_not_silence(tmp_path: Path) -> None:
 def test_project_migrations_lint_clean() -> None:
     report = lint_paths([MIGRATIONS_DIR], spec_path=SPEC, queries_dir=QUERIES)
     assert report.findings == []
-    assert len(report.files) == 2 and report.exit_code == ExitCode.OK
+    assert [Path(f).stem for f in report.files] == list(PROJECT_MIGRATIONS)
+    assert report.exit_code == ExitCode.OK
 
 
 def test_ddl_inside_do_blocks_is_scanned(tmp_path: Path) -> None:
@@ -252,7 +253,10 @@ def _copy_case(case: Path, dest: Path, bad_text: str) -> Path:
 
 def test_cli_writes_the_report_and_exits_with_its_code(tmp_path: Path) -> None:
     done = run_cli("lint")
-    assert (done.code, done.stdout.strip()) == (0, "lint: no unsafe migrations in 2 file(s)")
+    assert (done.code, done.stdout.strip()) == (
+        0,
+        f"lint: no unsafe migrations in {len(PROJECT_MIGRATIONS)} file(s)",
+    )
     case = CASES / "AD102-constraint-not-valid"
     target = tmp_path / "report.json"
     done = run_cli(
@@ -372,4 +376,58 @@ def test_github_format_annotates_the_diff(tmp_path: Path) -> None:
     assert "\n" not in message and ". Instead: CREATE INDEX CONCURRENTLY" in message
     assert summary == "lint: 1 finding(s) in 1 file(s)"
     clean = run_cli("lint", "--format", "github")
-    assert (clean.code, clean.stdout) == (0, "lint: no unsafe migrations in 2 file(s)\n")
+    assert (clean.code, clean.stdout) == (
+        0,
+        f"lint: no unsafe migrations in {len(PROJECT_MIGRATIONS)} file(s)\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("statement", "fires"),
+    [
+        ("CREATE TABLE notes (id int)", True),
+        ("CREATE TABLE IF NOT EXISTS notes (id int)", False),
+        ("CREATE UNIQUE INDEX CONCURRENTLY n_idx ON tutoring_sessions (id)", True),
+        ("DROP INDEX CONCURRENTLY n_idx", True),
+        ("DROP INDEX CONCURRENTLY IF EXISTS n_idx", False),
+        ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'", True),
+        ("CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'", False),
+        ("ALTER TABLE tutoring_sessions ADD COLUMN note text", True),
+        ("ALTER TABLE tutoring_sessions ADD COLUMN IF NOT EXISTS note text", False),
+        ("ALTER TABLE tutoring_sessions DROP COLUMN IF EXISTS note", False),
+        ("ALTER TABLE tutoring_sessions ALTER COLUMN topic DROP DEFAULT", False),
+        ("ALTER TABLE tutoring_sessions ADD CONSTRAINT c CHECK (amount >= 0) NOT VALID", True),
+        ("ALTER TABLE notes RENAME TO session_notes", True),
+        ("INSERT INTO notes VALUES (1)", True),
+        ("INSERT INTO notes VALUES (1) ON CONFLICT DO NOTHING", False),
+        ("REINDEX INDEX CONCURRENTLY n_idx", False),
+        ("VACUUM ANALYZE tutoring_sessions", False),
+    ],
+)
+def test_ad112_knows_what_runs_twice(statement: str, fires: bool, tmp_path: Path) -> None:
+    """AD112 fires only in `-- transactional: false` files, on what fails or duplicates
+    when migrate runs the file again after a failure."""
+    nontransactional = tmp_path / "0009_x.sql"
+    nontransactional.write_text(f"-- transactional: false\n{statement};\n")
+    transactional = tmp_path / "0010_y.sql"
+    transactional.write_text(f"{statement};\n")
+    for path, expected in ((nontransactional, fires), (transactional, False)):
+        report = lint_paths([path], spec_path=None, queries_dir=None)
+        found = [f.rule for f in report.findings if f.rule == "AD112"]
+        assert found == (["AD112"] if expected else []), path
+
+
+def test_ad112_accepts_a_constraint_dropped_if_exists_first(tmp_path: Path) -> None:
+    path = tmp_path / "0009_x.sql"
+    add = "ALTER TABLE tutoring_sessions ADD CONSTRAINT c CHECK (amount >= 0) NOT VALID;\n"
+    path.write_text(
+        "-- transactional: false\n"
+        "ALTER TABLE tutoring_sessions DROP CONSTRAINT IF EXISTS c;\n" + add
+    )
+    report = lint_paths([path], spec_path=None, queries_dir=None)
+    assert [f.rule for f in report.findings if f.rule == "AD112"] == []
+    path.write_text(
+        "-- transactional: false\n" + add + "ALTER TABLE t DROP CONSTRAINT IF EXISTS c;\n"
+    )
+    report = lint_paths([path], spec_path=None, queries_dir=None)
+    assert [(f.rule, f.line) for f in report.findings if f.rule == "AD112"] == [("AD112", 2)]

@@ -14,10 +14,19 @@ import pytest
 
 from astegni_db import api
 from astegni_db.errors import Aborted, IntegrityFailure, LockNotAcquired, MigrationFailed
+from astegni_db.migrating.attempts import RetryPolicy
 from astegni_db.migrating.lock import LOCK_KEY
 from astegni_db.migrating.plan import State
-from astegni_db.migrating.runner import RetryPolicy
-from tests.helpers import MIGRATIONS_DIR, REPO, copy_migrations, run_cli
+from tests.helpers import (
+    BASELINE,
+    MIGRATIONS_DIR,
+    PROJECT_MIGRATIONS,
+    REPO,
+    SCHEDULE_FIELDS,
+    SESSIONS_INDEX,
+    copy_migrations,
+    run_cli,
+)
 from tests.reliability_helpers import columns, scalar
 
 NEW_COLUMNS = (
@@ -38,10 +47,7 @@ def yoyo_log_ops(url: str) -> list[tuple[str, str]]:
 
 def test_fresh_database_gets_every_migration_once(empty_db_url: str) -> None:
     result = api.migrate(empty_db_url, MIGRATIONS_DIR)
-    assert [r.migration_id for r in result.applied] == [
-        "0001_baseline",
-        "0002_tutoring_sessions_schedule_fields",
-    ]
+    assert [r.migration_id for r in result.applied] == list(PROJECT_MIGRATIONS)
     cols = columns(empty_db_url, "tutoring_sessions")
     assert cols["session_frequency"] == "character varying(50)"
     assert cols["recurring_pattern"] == "json"
@@ -51,10 +57,7 @@ def test_fresh_database_gets_every_migration_once(empty_db_url: str) -> None:
 
     again = api.migrate(empty_db_url, MIGRATIONS_DIR)
     assert again.applied == []
-    assert yoyo_log_ops(empty_db_url) == [
-        ("0001_baseline", "apply"),
-        ("0002_tutoring_sessions_schedule_fields", "apply"),
-    ]
+    assert yoyo_log_ops(empty_db_url) == [(m, "apply") for m in PROJECT_MIGRATIONS]
 
 
 def test_stock_yoyo_sees_the_same_state(empty_db_url: str) -> None:
@@ -68,10 +71,7 @@ def test_stock_yoyo_sees_the_same_state(empty_db_url: str) -> None:
         check=True,
     ).stdout
     lines = [line.split() for line in listing.splitlines() if "_" in line and line[:1] in "AU"]
-    assert sorted((parts[0], parts[1]) for parts in lines) == [
-        ("A", "0001_baseline"),
-        ("A", "0002_tutoring_sessions_schedule_fields"),
-    ]
+    assert sorted((parts[0], parts[1]) for parts in lines) == [("A", m) for m in PROJECT_MIGRATIONS]
 
 
 def test_migrations_applied_by_stock_yoyo_are_adopted(empty_db_url: str) -> None:
@@ -85,7 +85,7 @@ def test_migrations_applied_by_stock_yoyo_are_adopted(empty_db_url: str) -> None
     plan = api.status(empty_db_url, MIGRATIONS_DIR).plan
     assert {e.state for e in plan.entries} == {State.UNTRACKED}
     result = api.migrate(empty_db_url, MIGRATIONS_DIR)
-    assert result.applied == [] and len(result.adopted) == 2
+    assert result.applied == [] and result.adopted == list(PROJECT_MIGRATIONS)
     assert {e.state for e in api.status(empty_db_url, MIGRATIONS_DIR).plan.entries} == {
         State.APPLIED
     }
@@ -108,34 +108,28 @@ def test_dry_run_prints_sql_and_changes_nothing(empty_db_url: str) -> None:
 
     res = run_cli("migrate", "--dry-run", "--format", "json", "--database-url", empty_db_url)
     payload = json.loads(res.stdout)
-    assert [p["id"] for p in payload["pending"]] == [
-        "0001_baseline",
-        "0002_tutoring_sessions_schedule_fields",
-    ]
+    assert [p["id"] for p in payload["pending"]] == list(PROJECT_MIGRATIONS)
 
 
 def test_cli_migrate_json_and_status_check(empty_db_url: str) -> None:
     res = run_cli("status", "--check", "--database-url", empty_db_url)
     assert res.code == 3, res.output
-    assert "2 migration(s) pending" in res.stderr
+    assert f"{len(PROJECT_MIGRATIONS)} migration(s) pending" in res.stderr
     res = run_cli("status", "--check", "--format", "json", "--database-url", empty_db_url)
     assert res.code == 3
     gate = json.loads(res.stdout)  # one JSON document, not two
     assert (gate["pending"], gate["command"], gate["ok"], gate["exit_code"]) == (
-        2,
+        len(PROJECT_MIGRATIONS),
         "status",
         False,
         3,
     )
-    assert "error: 2 migration(s) pending" in res.stderr
+    assert f"error: {len(PROJECT_MIGRATIONS)} migration(s) pending" in res.stderr
 
     res = run_cli("migrate", "--format", "json", "--database-url", empty_db_url)
     assert res.code == 0, res.output
     payload = json.loads(res.stdout)
-    assert [a["id"] for a in payload["applied"]] == [
-        "0001_baseline",
-        "0002_tutoring_sessions_schedule_fields",
-    ]
+    assert [a["id"] for a in payload["applied"]] == list(PROJECT_MIGRATIONS)
     assert all(a["duration_ms"] >= 0 and a["attempts"] == 1 for a in payload["applied"])
     # The envelope every command's JSON shares, then migrate's own keys.
     assert list(payload)[:4] == ["version", "command", "ok", "exit_code"]
@@ -148,7 +142,7 @@ def test_cli_migrate_json_and_status_check(empty_db_url: str) -> None:
 
     res = run_cli("status", "--check", "--database-url", empty_db_url)
     assert res.code == 0, res.output
-    assert "2 applied, 0 pending" in res.stdout
+    assert f"{len(PROJECT_MIGRATIONS)} applied, 0 pending" in res.stdout
 
 
 def test_edited_applied_migration_is_refused_until_repaired(
@@ -207,17 +201,18 @@ def test_renamed_and_deleted_migrations_are_detected(empty_db_url: str, tmp_path
 
 def test_failing_migration_is_rolled_back_and_named(empty_db_url: str, tmp_path: Path) -> None:
     migrations = copy_migrations(tmp_path / "m")
-    (migrations / "0003_broken.sql").write_text(
+    (migrations / "0009_broken.sql").write_text(
         "CREATE TABLE half_done (id int);\nALTER TABLE tutoring_sessions ADD COLUMN oops intt;\n"
     )
     res = run_cli("migrate", "--database-url", empty_db_url, "--migrations-dir", str(migrations))
     assert res.code == 1, res.output
-    assert "apply of 0003_broken failed" in res.stderr
+    assert "apply of 0009_broken failed" in res.stderr
     assert "rolled back" in res.stderr and "Traceback" not in res.output
     assert scalar(empty_db_url, "SELECT to_regclass('half_done')") is None
     plan = api.status(empty_db_url, migrations).plan
-    assert [e.id for e in plan.pending] == ["0003_broken"]
-    assert len(plan.having(State.APPLIED)) == 2  # the good ones before it stay applied
+    assert [e.id for e in plan.pending] == ["0009_broken"]
+    # the good ones before it stay applied
+    assert len(plan.having(State.APPLIED)) == len(PROJECT_MIGRATIONS)
 
 
 def test_rollback_and_reapply(empty_db_url: str) -> None:
@@ -225,12 +220,11 @@ def test_rollback_and_reapply(empty_db_url: str) -> None:
     res = run_cli("rollback", "--database-url", empty_db_url)  # not a TTY and no --yes
     assert res.code == 2 and "without --yes" in res.stderr
 
-    res = run_cli("rollback", "--yes", "--database-url", empty_db_url)
+    res = run_cli("rollback", "--yes", "--to", BASELINE, "--database-url", empty_db_url)
     assert res.code == 0, res.output
     assert not set(NEW_COLUMNS) & set(columns(empty_db_url, "tutoring_sessions"))
-    assert [e.id for e in api.status(empty_db_url, MIGRATIONS_DIR).plan.pending] == [
-        "0002_tutoring_sessions_schedule_fields"
-    ]
+    pending = api.status(empty_db_url, MIGRATIONS_DIR).plan.pending
+    assert [e.id for e in pending] == [SCHEDULE_FIELDS, SESSIONS_INDEX]
 
     api.rollback(empty_db_url, MIGRATIONS_DIR, api.RollbackSelection(all=True))
     assert scalar(empty_db_url, "SELECT to_regclass('tutoring_sessions')") is None
@@ -258,14 +252,13 @@ def test_rollback_confirms_and_runs_in_one_locked_session(
         rollback_file.write_text("SELECT 1/0;\n")
         return True
 
-    report = api.rollback(migrated_db_url, migrations, confirm=confirm)
+    to_baseline = api.RollbackSelection(to=BASELINE)
+    report = api.rollback(migrated_db_url, migrations, to_baseline, confirm=confirm)
     ((question, action),) = asked
-    assert action == "roll back 0002_tutoring_sessions_schedule_fields"
-    assert question.startswith("Roll back 0002_tutoring_sessions_schedule_fields on ")
+    assert action == f"roll back {SESSIONS_INDEX}, {SCHEDULE_FIELDS}"
+    assert question.startswith(f"Roll back {SESSIONS_INDEX}, {SCHEDULE_FIELDS} on ")
     assert "***" in question or "@" not in question  # the URL is shown redacted
-    assert [r.migration_id for r in report.rolled_back] == [
-        "0002_tutoring_sessions_schedule_fields"
-    ]
+    assert [r.migration_id for r in report.rolled_back] == [SESSIONS_INDEX, SCHEDULE_FIELDS]
     assert not set(NEW_COLUMNS) & set(columns(migrated_db_url, "tutoring_sessions"))
 
 
@@ -285,8 +278,10 @@ def test_rollback_without_a_rollback_file_fails_before_asking(
     def confirm(question: str, action: str) -> bool:
         raise AssertionError("asked to confirm a rollback that cannot run")
 
-    with pytest.raises(MigrationFailed, match="no .rollback.sql file"):
-        api.rollback(migrated_db_url, migrations, confirm=confirm)
+    with pytest.raises(MigrationFailed, match=f"no rollback for {SCHEDULE_FIELDS}"):
+        api.rollback(
+            migrated_db_url, migrations, api.RollbackSelection(to=BASELINE), confirm=confirm
+        )
 
 
 def test_repair_confirms_under_the_lock(empty_db_url: str, tmp_path: Path) -> None:
@@ -320,7 +315,7 @@ def test_rollback_refuses_to_destroy_data(migrated_db_url: str) -> None:
             "VALUES ('Maths', '2025-01-15', '14:00', 'weekly')"
         )
     with pytest.raises(MigrationFailed, match="rolled back; nothing was changed"):
-        api.rollback(migrated_db_url, MIGRATIONS_DIR)
+        api.rollback(migrated_db_url, MIGRATIONS_DIR, api.RollbackSelection(to=BASELINE))
     assert set(NEW_COLUMNS) <= set(columns(migrated_db_url, "tutoring_sessions"))
     assert scalar(migrated_db_url, "SELECT session_frequency FROM tutoring_sessions") == "weekly"
 
@@ -374,17 +369,15 @@ def test_concurrent_migrates_apply_each_migration_once(empty_db_url: str) -> Non
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], outputs
     ops = yoyo_log_ops(empty_db_url)
-    assert sorted(ops) == [
-        ("0001_baseline", "apply"),
-        ("0002_tutoring_sessions_schedule_fields", "apply"),
-    ]
-    assert sum("Applied 2 migration(s)" in out for out, _ in outputs) == 1
+    assert sorted(ops) == [(m, "apply") for m in PROJECT_MIGRATIONS]
+    applied_all = f"Applied {len(PROJECT_MIGRATIONS)} migration(s)"
+    assert sum(applied_all in out for out, _ in outputs) == 1
 
 
 def _partially_migrated(url: str, tmp_path: Path) -> Path:
-    """A database with only the baseline applied; returns the full migrations copy."""
-    api.migrate(url, copy_migrations(tmp_path / "baseline", upto="0001_baseline"))
-    return copy_migrations(tmp_path / "all")
+    """A database with only the baseline applied; returns a copy up to 0002 (the ALTER)."""
+    api.migrate(url, copy_migrations(tmp_path / "baseline", upto=BASELINE))
+    return copy_migrations(tmp_path / "upto-0002", upto=SCHEDULE_FIELDS)
 
 
 def test_ddl_gives_up_on_a_long_transaction_and_names_it(empty_db_url: str, tmp_path: Path) -> None:
@@ -427,7 +420,7 @@ def test_ddl_retries_until_the_blocker_ends(empty_db_url: str, tmp_path: Path) -
         timer.join()
         blocker.close()
     (step,) = result.applied
-    assert step.migration_id == "0002_tutoring_sessions_schedule_fields" and step.attempts > 1
+    assert step.migration_id == SCHEDULE_FIELDS and step.attempts > 1
     assert set(NEW_COLUMNS) <= set(columns(empty_db_url, "tutoring_sessions"))
 
 
@@ -481,7 +474,7 @@ def test_role_without_create_rights_gets_a_clear_error(
         # status only reads: it works for the same role.
         res = run_cli("status", "--database-url", user_url)
         assert res.code == 0, res.output
-        assert "0 applied, 2 pending" in res.stdout
+        assert f"0 applied, {len(PROJECT_MIGRATIONS)} pending" in res.stdout
     finally:
         with psycopg.connect(empty_db_url, autocommit=True) as conn:
             conn.execute("DROP OWNED BY astegni_reader")
@@ -528,7 +521,7 @@ def test_if_not_exists_chatter_is_dropped_but_raised_notices_are_kept(
     empty_db_url: str, tmp_path: Path
 ) -> None:
     migrations = copy_migrations(tmp_path / "m")
-    (migrations / "0003_note.sql").write_text(
+    (migrations / "0009_note.sql").write_text(
         "CREATE TABLE IF NOT EXISTS users (id serial PRIMARY KEY);\n"
         "DO $$ BEGIN RAISE NOTICE 'normalise the Weekly rows before adding a CHECK'; END $$;\n"
     )

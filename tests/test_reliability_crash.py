@@ -333,7 +333,7 @@ def test_killed_after_ddl_in_a_long_statement(legacy_db: str, tmp_path: Path) ->
     build) runs in the same transaction: the ALTER is undone, the migration stays
     pending, and the dead run does not keep the lock until the statement ends."""
     migrations = copy_migrations(tmp_path / "m")
-    (migrations / "0003_column_and_backfill.sql").write_text(
+    (migrations / "0009_column_and_backfill.sql").write_text(
         "ALTER TABLE tutoring_sessions ADD COLUMN IF NOT EXISTS crash_probe integer;\n"
         "-- Stands in for a long backfill: sleeps only while the test's marker exists.\n"
         "DO $$ BEGIN\n"
@@ -364,10 +364,10 @@ def test_killed_after_ddl_in_a_long_statement(legacy_db: str, tmp_path: Path) ->
         conn.execute("DROP TABLE crash_marker")
     assert "crash_probe" not in columns(legacy_db, "tutoring_sessions")
     states = status_json(legacy_db, migrations)
-    assert states["0003_column_and_backfill"] == "pending"
+    assert states["0009_column_and_backfill"] == "pending"
     assert applied_ids(legacy_db) == list(MIGRATION_IDS)  # committed before the kill
     recover(legacy_db, before, "--migrations-dir", str(migrations))
-    assert applied_ids(legacy_db) == [*MIGRATION_IDS, "0003_column_and_backfill"]
+    assert applied_ids(legacy_db) == [*MIGRATION_IDS, "0009_column_and_backfill"]
     assert "crash_probe" in columns(legacy_db, "tutoring_sessions")
 
 

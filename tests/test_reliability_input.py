@@ -216,7 +216,7 @@ def test_select_only_role_can_verify_and_status(migrated_db_url: str, role: str)
 
 def test_syntax_error_after_valid_ddl_json(migrated_db_url: str, tmp_path: Path) -> None:
     migrations = copy_migrations(tmp_path / "m")
-    (migrations / "0003_typo.sql").write_text(
+    (migrations / "0009_typo.sql").write_text(
         "ALTER TABLE tutoring_sessions ADD COLUMN half_done integer;\n"
         "ALTER TABEL tutoring_sessions ADD COLUMN oops integer;\n"
     )
@@ -225,7 +225,7 @@ def test_syntax_error_after_valid_ddl_json(migrated_db_url: str, tmp_path: Path)
         "--migrations-dir", str(migrations),
     )  # fmt: skip
     line = clean(res, (1,), json_out=True)
-    assert "0003_typo" in line and "syntax error" in line and "rolled back" in line, line
+    assert "0009_typo" in line and "syntax error" in line and "rolled back" in line, line
     assert (
         scalar(
             migrated_db_url,
@@ -234,7 +234,7 @@ def test_syntax_error_after_valid_ddl_json(migrated_db_url: str, tmp_path: Path)
         )
         == 0
     )
-    assert "0003_typo" not in applied_ids(migrated_db_url)
+    assert "0009_typo" not in applied_ids(migrated_db_url)
 
 
 def test_edited_applied_migration_json(migrated_db_url: str, tmp_path: Path) -> None:
@@ -249,9 +249,9 @@ def test_edited_applied_migration_json(migrated_db_url: str, tmp_path: Path) -> 
 
 
 BAD_FILES = {
-    "huge": ("0003_dump.sql", b"-- " + b"x" * (9 * 1024 * 1024) + b"\n", "too large"),
-    "binary": ("0003_blob.sql", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
-    "latin-1": ("0003_latin.sql", "SELECT 'Addis Abäba';\n".encode("latin-1"), "not valid UTF-8"),
+    "huge": ("0009_dump.sql", b"-- " + b"x" * (9 * 1024 * 1024) + b"\n", "too large"),
+    "binary": ("0009_blob.sql", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+    "latin-1": ("0009_latin.sql", "SELECT 'Addis Abäba';\n".encode("latin-1"), "not valid UTF-8"),
     "bad name": ("0003 drop; --.sql", b"SELECT 1;\n", "migration names may use"),
     "post-apply hook": ("post-apply.sql", b"SELECT 1;\n", "post-apply hooks are not supported"),
 }

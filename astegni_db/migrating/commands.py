@@ -9,6 +9,7 @@ given) while holding it, so what was confirmed is exactly what runs.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -19,6 +20,7 @@ from typing import Any
 from astegni_db import db, settings
 from astegni_db.errors import Aborted, ConfigError, IntegrityFailure, MigrationFailed
 from astegni_db.migrating import bookkeeping, runner
+from astegni_db.migrating.attempts import Event, EventSink, RetryPolicy
 from astegni_db.migrating.plan import Entry, Plan, State
 from astegni_db.migrating.reports import (
     DryRunReport,
@@ -27,8 +29,13 @@ from astegni_db.migrating.reports import (
     RollbackReport,
     StatusReport,
 )
-from astegni_db.migrating.runner import EventSink, RetryPolicy
-from astegni_db.migrating.session import LockedSession, files_of, locked_session, read_plan
+from astegni_db.migrating.session import (
+    LockedSession,
+    files_of,
+    locked_session,
+    read_plan,
+    steps_lack_rollback,
+)
 from astegni_db.settings import DatabaseTarget
 
 # Asked before a rollback or repair runs: (question for a person, what will be
@@ -36,7 +43,7 @@ from astegni_db.settings import DatabaseTarget
 Confirm = Callable[[str, str], bool]
 
 
-def _no_events(event: runner.Event) -> None:
+def _no_events(event: Event) -> None:
     return None
 
 
@@ -46,6 +53,11 @@ class MigrateOptions:
     ddl: RetryPolicy = field(default_factory=RetryPolicy)  # waiting for table locks
     accept_changes: bool = False  # record edited/renamed/deleted applied files as they are now
     allow_out_of_order: bool = False
+
+    @property
+    def policy(self) -> RetryPolicy:
+        """The DDL policy, its cleanup bounded by this run's patience."""
+        return dataclasses.replace(self.ddl, cleanup_wait_s=self.lock_timeout_s)
 
 
 @dataclass(frozen=True)
@@ -118,7 +130,7 @@ def migrate(
         adopted = _adopt_untracked(session)
         applied = [
             runner.run_one(
-                session.backend, target, mf, migrations[mf.id], "apply", options.ddl, on_event
+                session.backend, target, mf, migrations[mf.id], "apply", options.policy, on_event
             )
             for mf in files_of(plan.pending)
         ]
@@ -154,17 +166,31 @@ def rollback(
                 "cannot roll back: " + Plan(blocked).describe_problems(),
                 hint="restore the applied files, or `astegni-db repair` first",
             )
-        no_rollback = [e.id for e in chosen if e.file is not None and e.file.rollback_text is None]
+        migrations = session.yoyo_migrations(chosen)
+        # A SQL migration's rollback is its .rollback.sql file; a Python one's, the
+        # rollback of every step (checked before anything runs, as for SQL).
+        no_rollback = [
+            mf.id
+            for mf in files_of(chosen)
+            if (mf.rollback_text is None if mf.is_sql else steps_lack_rollback(migrations[mf.id]))
+        ]
         if no_rollback:
             raise MigrationFailed(
-                "cannot roll back: no .rollback.sql file for " + ", ".join(no_rollback)
+                "cannot roll back: no rollback for "
+                + ", ".join(no_rollback)
+                + " (a .rollback.sql file, or a rollback for every step of a .py migration)"
             )
-        migrations = session.yoyo_migrations(chosen)
         names = ", ".join(e.id for e in chosen)
         _ask(confirm, f"Roll back {names} on {target.redacted}?", f"roll back {names}")
         done = [
             runner.run_one(
-                session.backend, target, mf, migrations[mf.id], "rollback", options.ddl, on_event
+                session.backend,
+                target,
+                mf,
+                migrations[mf.id],
+                "rollback",
+                options.policy,
+                on_event,
             )
             for mf in files_of(chosen)
         ]

@@ -9,6 +9,7 @@ released any other way: closing the session is the release.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from astegni_db import sqlfiles
@@ -20,26 +21,32 @@ if TYPE_CHECKING:
 # Two int4 keys ("ASTE", "GNI1") so we never collide with single-bigint
 # advisory locks an application may take.
 LOCK_KEY = (0x41535445, 0x474E4931)
+# Between polls of a held lock: quick at first (a peer finishing a no-op run),
+# then at most this often.
+_FIRST_PAUSE_S = 0.02
+_LONGEST_PAUSE_S = 0.25
 
 
 def acquire(conn: psycopg.Connection[Any], timeout_s: float) -> None:
-    """Take the migration lock, waiting at most ``timeout_s`` (0: do not wait)."""
-    import psycopg
+    """Take the migration lock, waiting at most ``timeout_s`` (0: do not wait).
 
-    if timeout_s <= 0:
+    Polled with pg_try_advisory_lock, not waited for with pg_advisory_lock: a
+    session blocked in pg_advisory_lock holds a snapshot the whole time, and
+    CREATE INDEX CONCURRENTLY (run by the session holding the lock) waits for
+    every older snapshot to go. The two runs would wait on each other until
+    one timed out; a poll holds a snapshot for a moment only.
+    """
+    deadline = time.monotonic() + max(0.0, timeout_s)
+    pause = _FIRST_PAUSE_S
+    while True:
         row = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", LOCK_KEY).fetchone()
         if row and row[0]:
             return
-        raise _held_elsewhere(conn, timeout_s)
-    conn.execute(
-        "SELECT set_config('lock_timeout', %s, false)", (f"{max(1, int(timeout_s * 1000))}ms",)
-    )
-    try:
-        conn.execute("SELECT pg_advisory_lock(%s, %s)", LOCK_KEY)
-    except psycopg.errors.LockNotAvailable:
-        raise _held_elsewhere(conn, timeout_s) from None
-    finally:
-        conn.execute("SELECT set_config('lock_timeout', '0', false)")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _held_elsewhere(conn, timeout_s)
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, _LONGEST_PAUSE_S)
 
 
 def _held_elsewhere(conn: psycopg.Connection[Any], timeout_s: float) -> LockNotAcquired:

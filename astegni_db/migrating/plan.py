@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from astegni_db.migrating.bookkeeping import AppliedMigration
+from astegni_db.migrating.bookkeeping import AppliedMigration, StatementProgress
 from astegni_db.project.migration_files import MigrationFile
 
 
@@ -31,6 +31,29 @@ class Entry:
     recorded_checksum: str | None = None
     renamed_from: str | None = None
     out_of_order: bool = False  # pending, yet sorts before an applied migration
+    # A non-transactional run of it that did not finish: which statements ran.
+    progress: tuple[StatementProgress, ...] = ()
+
+    def describe_progress(self) -> str:
+        """ "apply stopped: statements 1-2 of 3 ran; 3 (line 7) failed: ..." or ""."""
+        if not self.progress:
+            return ""
+        last = self.progress[-1]
+        done = [p.statement_no for p in self.progress if p.state == "done"]
+        ran = (
+            f"statement(s) {done[0]}-{done[-1]} of {last.statements} ran"
+            if len(done) > 1
+            else f"statement {done[0]} of {last.statements} ran"
+            if done
+            else f"none of its {last.statements} statement(s) finished"
+        )
+        if last.state == "failed":
+            stopped = f"{last.statement_no} (line {last.line}) failed: {last.error}"
+        elif last.state == "running":
+            stopped = f"{last.statement_no} (line {last.line}) did not finish (interrupted)"
+        else:
+            stopped = "it was interrupted before it was recorded"
+        return f"{last.direction} stopped: {ran}; {stopped}"
 
 
 @dataclass(frozen=True)
@@ -64,7 +87,12 @@ class Plan:
         return "; ".join(parts)
 
 
-def build_plan(files: list[MigrationFile], applied: list[AppliedMigration]) -> Plan:
+def build_plan(
+    files: list[MigrationFile],
+    applied: list[AppliedMigration],
+    progress: dict[str, list[StatementProgress]] | None = None,
+) -> Plan:
+    progress = progress or {}
     by_id = {f.id: f for f in files}
     applied_ids = {a.id for a in applied}
     # A file that was renamed shows up as a missing applied migration plus a
@@ -92,7 +120,9 @@ def build_plan(files: list[MigrationFile], applied: list[AppliedMigration]) -> P
             state = State.MODIFIED
         else:
             state = State.APPLIED
-        entries.append(Entry(a.id, state, f, a.applied_at, a.checksum))
+        entries.append(
+            Entry(a.id, state, f, a.applied_at, a.checksum, progress=_progress_of(progress, a.id))
+        )
     for pending_file in files:
         if pending_file.id in applied_ids:
             continue
@@ -115,6 +145,13 @@ def build_plan(files: list[MigrationFile], applied: list[AppliedMigration]) -> P
                     State.PENDING,
                     pending_file,
                     out_of_order=pending_file.id < newest_applied,
+                    progress=_progress_of(progress, pending_file.id),
                 )
             )
     return Plan(entries)
+
+
+def _progress_of(
+    progress: dict[str, list[StatementProgress]], migration_id: str
+) -> tuple[StatementProgress, ...]:
+    return tuple(progress.get(migration_id, ()))

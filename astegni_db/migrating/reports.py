@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from astegni_db.errors import ExitCode
+from astegni_db.migrating.attempts import Event, StepResult
 from astegni_db.migrating.plan import Entry, Plan
-from astegni_db.migrating.runner import Event, StepResult
 
 if TYPE_CHECKING:
     from astegni_db.output import Ui
@@ -160,6 +160,17 @@ class StatusReport:
                     "applied_at": e.applied_at.isoformat() if e.applied_at else None,
                     "renamed_from": e.renamed_from,
                     "out_of_order": e.out_of_order,
+                    "progress": [
+                        {
+                            "direction": p.direction,
+                            "statement": p.statement_no,
+                            "of": p.statements,
+                            "line": p.line,
+                            "state": p.state,
+                            "error": p.error,
+                        }
+                        for p in e.progress
+                    ],
                 }
                 for e in self.plan.entries
             ],
@@ -173,6 +184,8 @@ class StatusReport:
             note = f"was {e.renamed_from}" if e.renamed_from else ""
             if e.out_of_order:
                 note = "sorts before applied migrations"
+            if e.progress:
+                note = "; ".join(filter(None, [note, e.describe_progress()]))
             applied = e.applied_at.strftime("%Y-%m-%d %H:%M:%S") if e.applied_at else "-"
             rows.append([e.id, str(e.state), applied, note])
         if not rows:

@@ -3,8 +3,8 @@
 Three things yoyo does not do, done here:
 - the DDL, yoyo's bookkeeping rows and our checksum commit in ONE transaction,
   so a crash can never leave a migration applied but unrecorded (or the
-  reverse) -- except for ``-- transactional: false`` migrations, which must
-  be idempotent for that reason;
+  reverse). ``-- transactional: false`` migrations cannot be atomic: they run
+  statement by statement in nontransactional.py, under promises of their own;
 - every attempt runs with a short ``lock_timeout``: an ALTER that would queue
   behind a long transaction (and make every other query queue behind *it*)
   gives up quickly, and we retry with backoff;
@@ -14,63 +14,29 @@ Three things yoyo does not do, done here:
 from __future__ import annotations
 
 import contextlib
-import random
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from astegni_db import db, settings, sqlfiles
-from astegni_db.errors import AstegniError, LockNotAcquired, MigrationFailed, PermissionDenied
-from astegni_db.migrating import bookkeeping
+from astegni_db import db, sqlfiles
+from astegni_db.errors import AstegniError, MigrationFailed, PermissionDenied
+from astegni_db.migrating import bookkeeping, nontransactional
+from astegni_db.migrating.attempts import (
+    Event,
+    EventSink,
+    RetryPolicy,
+    StepResult,
+    collect_notices,
+    lock_not_granted,
+    watch_if,
+)
 from astegni_db.project.migration_files import MigrationFile
 
 if TYPE_CHECKING:
     import psycopg
 
     from astegni_db.settings import DatabaseTarget
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long one DDL attempt may wait for a lock, and how often we try again."""
-
-    lock_timeout_ms: int = settings.DEFAULT_DDL_LOCK_TIMEOUT_MS
-    retries: int = settings.DEFAULT_DDL_RETRIES
-    backoff_initial_s: float = 0.2
-    backoff_max_s: float = 5.0
-
-    def delay(self, attempt: int) -> float:
-        base = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (attempt - 1))
-        # Jitter, so racing deploys do not retry in lockstep.
-        return float(base * random.uniform(0.75, 1.25))
-
-
-@dataclass(frozen=True)
-class Event:
-    """Progress, for the CLI to show as it happens."""
-
-    kind: str  # "start", "retry", "done"
-    migration_id: str
-    direction: str  # "apply" or "rollback"
-    attempt: int = 1
-    duration_ms: float = 0.0
-    detail: str = ""
-
-
-EventSink = Callable[[Event], None]
-
-
-@dataclass(frozen=True)
-class StepResult:
-    migration_id: str
-    direction: str
-    duration_ms: float
-    attempts: int
-    notices: list[str] = field(default_factory=list)
 
 
 def make_backend(conn: psycopg.Connection, dbname: str) -> Any:
@@ -113,80 +79,7 @@ def ensure_bookkeeping(backend: Any) -> None:
     # Otherwise yoyo re-checks its internal schema (a scan of
     # information_schema.tables) on every mark/unmark/log call.
     backend._internal_schema_updated = True
-    bookkeeping.create_checksum_table(conn)
-
-
-class _BlockerWatcher:
-    """Polls, from a second connection, who blocks our backend while we wait.
-
-    Only the last attempt is watched: it is the one whose failure we explain.
-    """
-
-    def __init__(self, target: DatabaseTarget, pid: int, interval_s: float) -> None:
-        self.target, self.pid, self.interval_s = target, pid, interval_s
-        self.blockers: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._conn: psycopg.Connection | None = None
-
-    def __enter__(self) -> _BlockerWatcher:
-        # Connected before the attempt starts: connecting inside the thread took
-        # longer than a short lock_timeout on a busy machine, and the attempt was
-        # over before the first look (test_ddl_gives_up_on_a_long_transaction_...).
-        try:
-            self._conn = db.connect(self.target, purpose="lock watcher", connect_timeout=5)
-        except AstegniError:
-            return self
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-
-    def _run(self) -> None:
-        import psycopg
-
-        assert self._conn is not None
-        query = sqlfiles.load("blocking_sessions")
-        try:
-            while True:
-                rows = self._conn.execute(query, {"pid": self.pid}).fetchall()
-                if rows:
-                    self.blockers = [
-                        f"pid {pid} ({app}, user {user}, {state} for {secs}s: {q or '-'})"
-                        for pid, app, user, state, secs, q in rows
-                    ]
-                if self._stop.wait(self.interval_s):
-                    return
-        except psycopg.Error:
-            return  # the watcher only explains; losing it must not print a traceback
-
-
-@contextlib.contextmanager
-def _collect_notices(conn: psycopg.Connection) -> Iterator[list[str]]:
-    notices: list[str] = []
-
-    def handler(diag: Any) -> None:
-        severity = diag.severity_nonlocalized
-        if severity not in {"WARNING", "NOTICE"} or not diag.message_primary:
-            return
-        # PostgreSQL's own "already exists, skipping" / "does not exist, skipping"
-        # (class 42) are what IF [NOT] EXISTS is for: expected on every legacy
-        # database, so noise. A migration's RAISE NOTICE (00000) is kept.
-        if severity == "NOTICE" and (diag.sqlstate or "").startswith("42"):
-            return
-        notices.append(f"{severity.lower()}: {diag.message_primary}")
-
-    conn.add_notice_handler(handler)
-    try:
-        yield notices
-    finally:
-        conn.remove_notice_handler(handler)
+    bookkeeping.create_tables(conn)
 
 
 def run_one(
@@ -201,34 +94,30 @@ def run_one(
     """Apply or roll back ``migration`` with its bookkeeping, retrying lock timeouts."""
     import psycopg
 
+    if not migration.use_transactions:
+        return nontransactional.run(
+            backend.connection,
+            target,
+            mf,
+            direction,
+            policy,
+            on_event,
+            record=lambda: _record(backend, mf, migration, direction),
+            transaction=backend.transaction,
+        )
     conn: psycopg.Connection = backend.connection
     pid = conn.info.backend_pid
-    attempts = policy.retries + 1
     on_event(Event("start", mf.id, direction))
-    for attempt in range(1, attempts + 1):
-        last = attempt == attempts
-        watcher = (
-            _BlockerWatcher(target, pid, max(0.01, policy.lock_timeout_ms / 4000))
-            if last
-            else contextlib.nullcontext()
-        )
+    for attempt in range(1, policy.attempts + 1):
+        last = attempt == policy.attempts
+        watcher = watch_if(last, target, pid, policy)
         started = time.perf_counter()
         try:
-            with watcher, _collect_notices(conn) as notices:
+            with watcher, collect_notices(conn) as notices:
                 _run_attempt(backend, mf, migration, direction, policy)
         except psycopg.errors.LockNotAvailable:
             if last:
-                blockers = getattr(watcher, "blockers", [])
-                raise LockNotAcquired(
-                    f"{direction} of {mf.id} gave up after {attempts} attempts: "
-                    f"a lock was not granted within {policy.lock_timeout_ms} ms; "
-                    + (
-                        "blocked by " + "; ".join(blockers)
-                        if blockers
-                        else "the blocking session had ended by the time it was looked up"
-                    ),
-                    hint="end or wait out the blocking transaction, or raise --ddl-retries",
-                ) from None
+                raise lock_not_granted(f"{direction} of {mf.id}", policy, watcher) from None
             delay = policy.delay(attempt)
             on_event(
                 Event(
@@ -243,7 +132,7 @@ def run_one(
             time.sleep(delay)
             continue
         except psycopg.Error as exc:
-            raise _failed(exc, target, mf, migration, direction) from None
+            raise _failed(exc, target, mf, direction) from None
         duration_ms = (time.perf_counter() - started) * 1000
         on_event(Event("done", mf.id, direction, attempt, duration_ms))
         return StepResult(mf.id, direction, duration_ms, attempt, notices)
@@ -253,34 +142,22 @@ def run_one(
 def _run_attempt(
     backend: Any, mf: MigrationFile, migration: Any, direction: str, policy: RetryPolicy
 ) -> None:
-    lock_timeout = f"{policy.lock_timeout_ms}ms"
     # yoyo prints the rows of any SELECT in a migration to stdout; stdout is
     # reserved for our data (JSON), so send that chatter to stderr.
-    with contextlib.redirect_stdout(sys.stderr):
-        if migration.use_transactions:
-            with backend.transaction():
-                # Bookkeeping first: it commits or rolls back with the DDL all the
-                # same, and done before the first ALTER its round trips (yoyo's
-                # internal-schema checks, a hostname lookup) are not spent while
-                # the table is held in ACCESS EXCLUSIVE. bench_migration_load
-                # measured that window at 64 ms with it last, under load.
-                # One pipeline: the setting and the three bookkeeping rows cost
-                # one round trip, not four (bench_many_migrations).
-                with backend.connection.pipeline():
-                    backend.execute(
-                        "SELECT set_config('lock_timeout', :t, true)", {"t": lock_timeout}
-                    )
-                    _record(backend, mf, migration, direction)
-                _run_steps(backend, mf, migration, direction)
-        else:
-            conn = backend.connection
-            conn.execute("SELECT set_config('lock_timeout', %s, false)", (lock_timeout,))
-            try:
-                migration.process_steps(backend, direction)
-            finally:
-                conn.execute("SELECT set_config('lock_timeout', '0', false)")
-            with backend.transaction():
-                _record(backend, mf, migration, direction)
+    with contextlib.redirect_stdout(sys.stderr), backend.transaction():
+        # Bookkeeping first: it commits or rolls back with the DDL all the
+        # same, and done before the first ALTER its round trips (yoyo's
+        # internal-schema checks, a hostname lookup) are not spent while
+        # the table is held in ACCESS EXCLUSIVE. bench_migration_load
+        # measured that window at 64 ms with it last, under load.
+        # One pipeline: the setting and the three bookkeeping rows cost
+        # one round trip, not four (bench_many_migrations).
+        with backend.connection.pipeline():
+            backend.execute(
+                "SELECT set_config('lock_timeout', :t, true)", {"t": policy.lock_timeout}
+            )
+            _record(backend, mf, migration, direction)
+        _run_steps(backend, mf, migration, direction)
 
 
 def _run_steps(backend: Any, mf: MigrationFile, migration: Any, direction: str) -> None:
@@ -315,16 +192,11 @@ def _record(backend: Any, mf: MigrationFile, migration: Any, direction: str) -> 
 
 
 def _failed(
-    exc: BaseException, target: DatabaseTarget, mf: MigrationFile, migration: Any, direction: str
+    exc: BaseException, target: DatabaseTarget, mf: MigrationFile, direction: str
 ) -> AstegniError:
     translated = db.translate(exc, target, f"{direction} of {mf.id}")
     if not isinstance(translated, MigrationFailed):
         return translated
-    if migration.use_transactions:
-        outcome = "rolled back; nothing was changed"
-    else:
-        outcome = (
-            "NOT rolled back: it runs outside a transaction (transactional: false), "
-            "so statements before the failure stay applied; fix it and run again"
-        )
-    return MigrationFailed(f"{translated.message} -- {outcome}", hint=translated.hint)
+    return MigrationFailed(
+        f"{translated.message} -- rolled back; nothing was changed", hint=translated.hint
+    )

@@ -21,6 +21,10 @@ from astegni_db.migrating.plan import Entry, Plan, build_plan
 from astegni_db.project.migration_files import MigrationFile, load_migration_files
 from astegni_db.settings import DatabaseTarget
 
+# How long bookkeeping statements may wait for a lock when --lock-timeout is
+# 0 ("do not wait for another run"): short, but enough for a committing peer.
+BOOKKEEPING_MIN_WAIT_S = 2.0
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -52,7 +56,34 @@ class LockedSession:
                 raise ConfigError(
                     f"{mf.path}: cannot be loaded: {type(exc).__name__}: {exc}"
                 ) from None
+            if not mf.is_sql and not found[mf.id].use_transactions:
+                # yoyo runs the rollback steps of a failed non-transactional
+                # migration by itself, and a Python step is not a statement we
+                # can journal, retry or make re-runnable.
+                raise ConfigError(
+                    f"{mf.path}: non-transactional Python migrations (__transactional__ = "
+                    "False) are not supported: write it as a .sql file whose first line is "
+                    "`-- transactional: false`"
+                )
         return found
+
+
+def steps_lack_rollback(migration: Any) -> bool:
+    """Whether a step of a loaded yoyo (Python) migration has no rollback.
+
+    yoyo would skip such a step silently while rolling back, and report
+    success for a rollback that undid only part of the migration.
+    """
+    from yoyo.migrations import MigrationStep, StepGroup
+
+    def lacks(step: Any) -> bool:
+        while not isinstance(step, MigrationStep) and hasattr(step, "step"):
+            step = step.step  # TransactionWrapper / Transactionless
+        if isinstance(step, StepGroup):
+            return any(lacks(inner) for inner in step.steps)
+        return getattr(step, "_rollback", None) is None
+
+    return any(lacks(step) for step in migration.steps or ())
 
 
 def files_of(entries: list[Entry]) -> list[MigrationFile]:
@@ -66,10 +97,10 @@ def read_plan(target: DatabaseTarget, migrations_dir: Path, *, purpose: str) -> 
     files = load_migration_files(migrations_dir)
     with db.read_only_session(target, purpose=purpose, doing="reading the history") as conn:
         try:
-            applied = bookkeeping.read_applied(conn)
+            history = bookkeeping.read_history(conn)
         except psycopg.Error as exc:
             raise db.translate(exc, target, "reading the migration history") from None
-    return build_plan(files, applied)
+    return build_plan(files, history.applied, history.progress)
 
 
 @contextlib.contextmanager
@@ -88,12 +119,20 @@ def locked_session(
         try:
             db.end_with_client(conn)
             lock.acquire(conn, lock_timeout_s)
+            # Every later wait of this session is bounded too: the bookkeeping
+            # set-up, adoption and repair used to run with lock_timeout 0 and
+            # wait forever behind a session holding yoyo's tables.
+            conn.execute(
+                "SELECT set_config('lock_timeout', %s, false)",
+                (f"{int(max(lock_timeout_s, BOOKKEEPING_MIN_WAIT_S) * 1000)}ms",),
+            )
             backend = runner.make_backend(conn, target.dbname)
             runner.ensure_bookkeeping(backend)
         except psycopg.Error as exc:
             raise db.translate(exc, target, "preparing the migration history tables") from None
         try:
-            plan = build_plan(files, bookkeeping.read_applied(conn))
+            history = bookkeeping.read_history(conn)
+            plan = build_plan(files, history.applied, history.progress)
         except psycopg.Error as exc:
             raise db.translate(exc, target, "reading the migration history") from None
         yield LockedSession(target, conn, backend, plan, migrations_dir)

@@ -7,6 +7,7 @@ from astegni_db.lint.rules import (
     non_transactional,
     not_null,
     read_objects,
+    rerunnable,
     rollback_file,
     type_change,
     validate_same_migration,
@@ -26,6 +27,7 @@ RULES: tuple[Rule, ...] = (
     read_objects.DROP_RULE,
     rollback_file.RULE,
     lock_timeout.RULE,
+    rerunnable.RULE,
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 
