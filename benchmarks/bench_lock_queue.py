@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import common
@@ -78,13 +79,7 @@ def one_run(
         common.prewarm(server, db)
         cursor = common.LogCursor(server.log_file)
         t0 = time.time()
-        pgbench = subprocess.Popen(
-            common.pgbench_command(server, args.duration, args.clients, prefix, args.rows),
-            env=server.env(db),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        pgbench = common.start_pgbench(server, db, args.duration, args.clients, prefix, args.rows)
         times: dict[str, float] = {}
         # The migration CLI needs seconds to start on a loaded 2-core machine, so
         # the blocker opens its transaction the moment the migration connects
@@ -101,7 +96,7 @@ def one_run(
                 "--database-url",
                 server.url_for(db),
                 "--migrations-dir",
-                str(common.MIGRATIONS),
+                str(common.migrations_upto(common.SEED_MIGRATION, Path(tempfile.mkdtemp()))),
                 "--format",
                 "json",
                 *VARIANTS[variant],

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -46,13 +45,7 @@ def one_run(
         rel_before = common.relfilenode(server, db)
         cursor = common.LogCursor(server.log_file)
         t0 = time.time()
-        pgbench = subprocess.Popen(
-            common.pgbench_command(server, args.duration, args.clients, prefix, args.rows),
-            env=server.env(db),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        pgbench = common.start_pgbench(server, db, args.duration, args.clients, prefix, args.rows)
         migration: dict[str, Any] = {}
         try:
             if kind != "baseline":
@@ -112,7 +105,7 @@ def run_migration(
             "--database-url",
             server.url_for(db),
             "--migrations-dir",
-            str(common.MIGRATIONS),
+            str(common.migrations_upto(common.SEED_MIGRATION, Path(tempfile.mkdtemp()))),
             # As run from the project: the spec is there, so migrate also
             # reports legacy values (a read-only scan after the commit).
             "--spec",

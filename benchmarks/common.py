@@ -233,6 +233,11 @@ def scratch_database(
         drop_database(server.server, name)
 
 
+# Targets 1 and 2 measure the seed's migration, 0002: later migrations (0003's
+# index build, target 7) are not part of what they time.
+SEED_MIGRATION = "0002_tutoring_sessions_schedule_fields"
+
+
 def migrations_upto(last_id: str, into: Path) -> Path:
     """A copy of migrations/ holding only the files up to ``last_id`` (and their rollbacks)."""
     into.mkdir(parents=True, exist_ok=True)
@@ -471,6 +476,19 @@ def pgbench_command(
         f"--log-prefix={log_prefix}",
         *scripts,
     ]
+
+
+def start_pgbench(
+    server: BenchServer, dbname: str, duration_s: int, clients: int, log_prefix: Path, rows: int
+) -> subprocess.Popen[str]:
+    """The load, running in the background on ``dbname`` (logging every transaction)."""
+    return subprocess.Popen(
+        pgbench_command(server, duration_s, clients, log_prefix, rows),
+        env=server.env(dbname),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def read_pgbench_logs(log_prefix: Path) -> list[Transaction]:

@@ -25,6 +25,7 @@ FULL = [
     ["bench_verify_targets.py", "--runs", "20"],
     ["bench_lock_queue.py", "--repeat", "2"],
     ["bench_migration_load.py", "--repeat", "3", "--duration", "30"],
+    ["bench_sessions_index.py", "--repeat", "2"],
     ["bench_test_suite.py"],
 ]
 QUICK = [
@@ -33,6 +34,7 @@ QUICK = [
     ["bench_verify_targets.py", "--runs", "5"],
     ["bench_lock_queue.py", "--repeat", "1"],
     ["bench_migration_load.py", "--repeat", "1", "--duration", "15", "--at", "5"],
+    ["bench_sessions_index.py", "--repeat", "1", "--calls", "5", "--duration", "40"],
     ["bench_test_suite.py", "--skip-suite", "--runs", "3", "--server-runs", "1"],
 ]
 

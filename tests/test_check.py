@@ -17,7 +17,18 @@ from astegni_db.reporting import render
 from astegni_db.roundtrip.report import CheckReport, PhaseResult
 from astegni_db.roundtrip.run import run_check
 from astegni_db.settings import dbname_of
-from tests.helpers import MIGRATIONS_DIR, QUERIES, SPEC, copy_migrations, pg_dump_for, run_cli
+from tests.helpers import (
+    BASELINE,
+    MIGRATIONS_DIR,
+    PROJECT_MIGRATIONS,
+    QUERIES,
+    SCHEDULE_FIELDS,
+    SESSIONS_INDEX,
+    SPEC,
+    copy_migrations,
+    pg_dump_for,
+    run_cli,
+)
 from tests.legacy_states import build_production_schema
 
 PHASES = [
@@ -74,43 +85,49 @@ def statuses(report: CheckReport) -> dict[str, str]:
     return {p.name: p.status for p in report.phases}
 
 
+def newer_than(migration: str) -> int:
+    """How many project migrations come after ``migration``: what a round trip that
+    keeps it (and the older ones) applied rolls back and applies again."""
+    return len(PROJECT_MIGRATIONS) - 1 - PROJECT_MIGRATIONS.index(migration)
+
+
 def test_check_passes_on_the_project_migrations() -> None:
     # The default backend: run_check starts (and stops) its own server.
     report = run_check(MIGRATIONS_DIR, SPEC, QUERIES)
     assert [p.name for p in report.phases] == PHASES
     assert statuses(report) == dict.fromkeys(PHASES, "pass"), report.summary_line()
     assert report.exit_code == ExitCode.OK
-    assert report.phases[1].detail == "applied 2 migration(s)"
+    assert report.phases[1].detail == f"applied {len(PROJECT_MIGRATIONS)} migration(s)"
     assert report.phases[4].detail == "no objects of ours remain"
 
 
 def test_rollback_that_leaves_objects_fails_naming_the_migration(
     tmp_path: Path, on_session_server: str
 ) -> None:
-    migrations = with_extra_migration(tmp_path, "0003_reminders", LEAKY_FORWARD, LEAKY_ROLLBACK)
+    migrations = with_extra_migration(tmp_path, "0009_reminders", LEAKY_FORWARD, LEAKY_ROLLBACK)
     report = run_check(migrations, SPEC, QUERIES, backend=on_session_server)
     rollback = report.phases[3]
     assert rollback.name == "rollback" and rollback.status == "fail"
-    assert rollback.migration == "0003_reminders"
-    assert rollback.detail == "rollback of 0003_reminders does not undo the migration"
-    assert "0003_reminders: left behind: table public.session_reminders" in rollback.lines
+    assert rollback.migration == "0009_reminders"
+    assert rollback.detail == "rollback of 0009_reminders does not undo the migration"
+    assert "0009_reminders: left behind: table public.session_reminders" in rollback.lines
     # Only the leaky migration is blamed, not the older ones rolled back after it.
-    assert all(line.startswith("0003_reminders:") for line in rollback.lines)
+    assert all(line.startswith("0009_reminders:") for line in rollback.lines)
     assert statuses(report)["clean after rollback"] == "fail"
     assert report.exit_code == ExitCode.FAILURE
-    assert "CHECK FAILED at rollback (0003_reminders)" in report.summary_line()
+    assert "CHECK FAILED at rollback (0009_reminders)" in report.summary_line()
 
 
 def test_leftover_that_blocks_an_older_rollback_is_still_blamed_on_its_migration(
     tmp_path: Path, on_session_server: str
 ) -> None:
-    migrations = with_extra_migration(tmp_path, "0003_reminders", LEAKY_FK_FORWARD, LEAKY_ROLLBACK)
+    migrations = with_extra_migration(tmp_path, "0009_reminders", LEAKY_FK_FORWARD, LEAKY_ROLLBACK)
     report = run_check(migrations, SPEC, QUERIES, backend=on_session_server)
     rollback = report.phases[3]
-    assert rollback.status == "fail" and rollback.migration == "0003_reminders"
+    assert rollback.status == "fail" and rollback.migration == "0009_reminders"
     assert "then the rollback of 0001_baseline failed" in rollback.detail
     assert "session_reminders" in rollback.detail  # the baseline names the blocking table
-    assert "0003_reminders: left behind: table public.session_reminders" in rollback.lines
+    assert "0009_reminders: left behind: table public.session_reminders" in rollback.lines
     assert [p.status for p in report.phases[4:]] == ["skip"] * 3
     assert report.exit_code == ExitCode.FAILURE
 
@@ -119,15 +136,15 @@ def test_migration_that_breaks_verify_fails_naming_it(
     tmp_path: Path, on_session_server: str
 ) -> None:
     migrations = with_extra_migration(
-        tmp_path, "0003_widen_grade_level", WIDENING_FORWARD, WIDENING_ROLLBACK
+        tmp_path, "0009_widen_grade_level", WIDENING_FORWARD, WIDENING_ROLLBACK
     )
     report = run_check(migrations, SPEC, QUERIES, backend=on_session_server)
     verify = report.phases[2]
     assert verify.name == "verify" and verify.status == "fail"
-    assert verify.migration == "0003_widen_grade_level"
+    assert verify.migration == "0009_widen_grade_level"
     assert verify.exit_code == ExitCode.SCHEMA_MISMATCH
     assert any(
-        line.startswith("[0003_widen_grade_level]") and "grade_level" in line
+        line.startswith("[0009_widen_grade_level]") and "grade_level" in line
         for line in verify.lines
     )
     # Its rollback is correct, so the round trip passes; the first failure sets the exit code.
@@ -140,11 +157,11 @@ def test_failing_migration_stops_the_check_and_is_named(
     tmp_path: Path, on_session_server: str
 ) -> None:
     migrations = with_extra_migration(
-        tmp_path, "0003_broken", "ALTER TABLE no_such_table ADD COLUMN x integer;\n", "SELECT 1;\n"
+        tmp_path, "0009_broken", "ALTER TABLE no_such_table ADD COLUMN x integer;\n", "SELECT 1;\n"
     )
     report = run_check(migrations, SPEC, QUERIES, backend=on_session_server)
     migrate = report.phases[1]
-    assert migrate.status == "fail" and migrate.migration == "0003_broken"
+    assert migrate.status == "fail" and migrate.migration == "0009_broken"
     assert "no_such_table" in migrate.detail
     assert [p.status for p in report.phases[2:]] == ["skip"] * 5
     assert report.exit_code == ExitCode.FAILURE
@@ -172,15 +189,17 @@ def test_check_from_a_schema_dump(
     assert [p.name for p in report.phases] == [PHASES[0], "load fixture", *PHASES[1:]]
     assert statuses(report) == dict.fromkeys(statuses(report), "pass"), report.summary_line()
     assert report.started_from == "the dump legacy.sql"
-    # 0002 added the five columns and its rollback takes them away again; the
-    # baseline created the missing tables too, but its rollback would drop the
-    # dump's own (empty) users and profiles with them: it stays applied.
+    # 0002 added the five columns and 0003 its index; their rollbacks take them away
+    # again. The baseline created the missing tables too, but its rollback would drop
+    # the dump's own (empty) users and profiles with them: it stays applied.
     rollback, clean = report.phases[4], report.phases[5]
-    assert rollback.detail.startswith("rolled back 1 migration(s); 0001_baseline and older stay")
+    assert rollback.detail.startswith(
+        f"rolled back {newer_than(BASELINE)} migration(s); {BASELINE} and older stay"
+    )
     assert "would drop or change" in rollback.detail and "the dump had" in rollback.detail
     assert "table public.users" in rollback.detail
-    assert clean.detail == "the schema is exactly as right after 0001_baseline again"
-    assert report.phases[6].detail.startswith("applied 1 migration(s) again")
+    assert clean.detail == f"the schema is exactly as right after {BASELINE} again"
+    assert report.phases[6].detail.startswith(f"applied {newer_than(BASELINE)} migration(s) again")
 
 
 @pytest.mark.parametrize("seed_columns", [False, True], ids=["without", "with-seed-columns"])
@@ -196,14 +215,44 @@ def test_check_from_a_production_dump_never_drops_what_it_had(
         f"{p.name}: {p.detail} {p.lines}" for p in report.phases
     )
     rollback = report.phases[4]
-    if seed_columns:  # every migration found its objects there: nothing is rolled back
+    # Production never had 0003's index: 0003 built it, so it is rolled back and applied again.
+    if seed_columns:  # 0001 and 0002 found their objects there: they stay applied
         assert rollback.detail.startswith(
-            "rolled back 0 migration(s); 0002_tutoring_sessions_schedule_fields and older stay"
+            f"rolled back {newer_than(SCHEDULE_FIELDS)} migration(s); "
+            f"{SCHEDULE_FIELDS} and older stay"
+        )
+        assert report.phases[6].detail.startswith(
+            f"applied {newer_than(SCHEDULE_FIELDS)} migration(s) again"
         )
     else:  # 0002 added the columns: rolled back and applied again
-        assert rollback.detail.startswith("rolled back 1 migration(s); 0001_baseline and older")
-        assert report.phases[6].detail.startswith("applied 1 migration(s) again")
+        assert rollback.detail.startswith(
+            f"rolled back {newer_than(BASELINE)} migration(s); {BASELINE} and older"
+        )
+        assert report.phases[6].detail.startswith(
+            f"applied {newer_than(BASELINE)} migration(s) again"
+        )
     assert "created nothing here" in rollback.detail
+
+
+def test_check_from_a_dump_that_already_has_the_index_keeps_it(
+    tmp_path: Path, empty_db_url: str, on_session_server: str
+) -> None:
+    """Production built 0003's index by hand before the migration shipped: 0003 finds it
+    there, so its rollback (DROP INDEX) would drop the dump's own index; it stays, and
+    every older migration with it."""
+    build_production_schema(empty_db_url)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:  # CONCURRENTLY: no transaction
+        conn.execute((MIGRATIONS_DIR / f"{SESSIONS_INDEX}.sql").read_text())
+    dump = pg_dump_schema(empty_db_url, tmp_path / "indexed.sql")
+    report = run_check(MIGRATIONS_DIR, SPEC, QUERIES, backend=on_session_server, from_dump=dump)
+    assert report.exit_code == ExitCode.OK, report.summary_line()
+    rollback, clean = report.phases[4], report.phases[5]
+    assert rollback.detail.startswith(
+        f"rolled back 0 migration(s); {SESSIONS_INDEX} and older stay applied "
+        "(it created nothing here"
+    )
+    assert clean.detail == f"the schema is exactly as right after {SESSIONS_INDEX} again"
+    assert report.phases[6].detail.startswith("applied 0 migration(s) again")
 
 
 def test_a_rollback_that_refuses_on_the_dump_keeps_its_migration(
@@ -277,7 +326,7 @@ def test_bad_input_fails_before_starting_anything(tmp_path: Path) -> None:
 
 
 def test_command_prints_json_and_writes_junit(tmp_path: Path, on_session_server: str) -> None:
-    migrations = with_extra_migration(tmp_path, "0003_reminders", LEAKY_FORWARD, LEAKY_ROLLBACK)
+    migrations = with_extra_migration(tmp_path, "0009_reminders", LEAKY_FORWARD, LEAKY_ROLLBACK)
     junit_path = tmp_path / "reports" / "nested" / "check.xml"  # directories made on demand
     done = run_cli(
         "check",
@@ -294,7 +343,7 @@ def test_command_prints_json_and_writes_junit(tmp_path: Path, on_session_server:
     payload = json.loads(done.stdout)
     assert payload["command"] == "check"
     assert payload["ok"] is False and payload["exit_code"] == 1
-    assert payload["phases"][3]["migration"] == "0003_reminders"
+    assert payload["phases"][3]["migration"] == "0009_reminders"
     suite = ET.parse(junit_path).getroot().find("testsuite")
     assert suite is not None
     cases = suite.findall("testcase")
@@ -312,10 +361,10 @@ def test_text_report_shows_each_phase_and_the_failure_details() -> None:
                 "rollback",
                 "fail",
                 5.0,
-                "rollback of 0003_x does not undo the migration",
-                ["0003_x: left behind: table public.t"],
+                "rollback of 0009_x does not undo the migration",
+                ["0009_x: left behind: table public.t"],
                 ExitCode.FAILURE,
-                "0003_x",
+                "0009_x",
             ),
             PhaseResult("verify again", "skip", detail="skipped: rollback failed"),
         ],
@@ -328,14 +377,14 @@ def test_text_report_shows_each_phase_and_the_failure_details() -> None:
     assert lines[1].startswith("FAIL  rollback") and lines[1].endswith(
         "does not undo the migration"
     )
-    assert lines[2].strip() == "0003_x: left behind: table public.t"
+    assert lines[2].strip() == "0009_x: left behind: table public.t"
     assert lines[3].startswith("SKIP  verify again")
-    assert lines[4].startswith("CHECK FAILED at rollback (0003_x): 1 passed, 1 failed, 1 skipped")
+    assert lines[4].startswith("CHECK FAILED at rollback (0009_x): 1 passed, 1 failed, 1 skipped")
     assert report.exit_code == ExitCode.FAILURE
 
 
-def test_dump_loads_without_psql_too(
-    tmp_path: Path, empty_db_url: str, pg_server: Server, monkeypatch: pytest.MonkeyPatch
+def test_dump_loads_statement_by_statement_without_its_owners(
+    tmp_path: Path, empty_db_url: str, pg_server: Server
 ) -> None:
     from astegni_db.disposable import temporary_database
     from astegni_db.roundtrip import fixtures
@@ -344,7 +393,6 @@ def test_dump_loads_without_psql_too(
         conn.execute(PARTIAL_LEGACY_SCHEMA)
     dump = pg_dump_schema(empty_db_url, tmp_path / "legacy.sql")
     assert "OWNER TO" in dump.read_text()  # dropped on load: the role may not exist
-    monkeypatch.setattr(fixtures, "find_psql", lambda: None)
     with temporary_database(pg_server, purpose="dump") as url:
         target = pg_server.target(dbname_of(url))
         assert "statement by statement" in fixtures.load_dump(target, dump)
@@ -384,17 +432,10 @@ def test_a_dump_with_rows_needs_with_data(production_dump_with_rows: Path) -> No
     assert alone.code == ExitCode.USAGE and "give --from-dump too" in alone.output
 
 
-@pytest.mark.parametrize("loader", ["psql", "without psql"])
 def test_with_data_the_round_trip_keeps_every_row(
-    production_dump_with_rows: Path,
-    on_session_server: str,
-    monkeypatch: pytest.MonkeyPatch,
-    loader: str,
+    production_dump_with_rows: Path, on_session_server: str
 ) -> None:
-    from astegni_db.roundtrip import fixtures
-
-    if loader == "without psql":  # COPY blocks through psycopg's COPY FROM STDIN
-        monkeypatch.setattr(fixtures, "find_psql", lambda: None)
+    # COPY blocks go through psycopg's COPY FROM STDIN (never psql: test_dump_loading.py).
     report = run_check(
         MIGRATIONS_DIR,
         SPEC,
@@ -410,12 +451,13 @@ def test_with_data_the_round_trip_keeps_every_row(
         PHASES[0], "load fixture", *PHASES[1:], "rows kept"
     ]  # fmt: skip
     load, rows = report.phases[1], report.phases[-1]
-    assert ("with" if loader == "psql" else "statement by statement") in load.detail
+    assert "statement by statement" in load.detail
     assert rows.detail == (
         "530 row(s) in 17 table(s): none lost by migrating, all identical after the round trip"
     )
-    # 0002 added the five columns to the 120 sessions, was rolled back and applied again.
-    assert report.phases[4].detail.startswith("rolled back 1 migration(s)")
+    # 0002 added the five columns to the 120 sessions and 0003 indexed them; both were
+    # rolled back and applied again.
+    assert report.phases[4].detail.startswith(f"rolled back {newer_than(BASELINE)} migration(s)")
 
 
 # Not idempotent, and its rollback does not undo the data change: applied again
@@ -454,7 +496,7 @@ def test_rows_kept_fails_naming_the_table(
     rollback: str,
     expected: str,
 ) -> None:
-    migrations = with_extra_migration(tmp_path, "0003_data", forward, rollback)
+    migrations = with_extra_migration(tmp_path, "0009_data", forward, rollback)
     report = run_check(
         migrations,
         SPEC,
@@ -493,3 +535,17 @@ def test_unreachable_url_server_is_exit_7_without_the_password(
     assert "s3cret-pw" not in start.detail
     assert [p.status for p in report.phases[1:]] == ["skip"] * 6
     assert report.exit_code == ExitCode.UNREACHABLE
+
+
+def test_a_nontransactional_rollback_is_tried_in_its_plain_form() -> None:
+    """check tries a `-- transactional: false` rollback inside a savepoint: CONCURRENTLY
+    dropped where the plain form ends in the same catalog, refused where it cannot."""
+    from astegni_db.roundtrip.rollbacks import trial_text
+
+    assert trial_text("DROP INDEX CONCURRENTLY IF EXISTS i;") == "DROP INDEX IF EXISTS i;"
+    assert trial_text("-- why\ncreate unique index concurrently i on t (a);\nDROP TABLE x;") == (
+        "-- why\ncreate unique index i on t (a);\nDROP TABLE x;"
+    )
+    assert trial_text("REINDEX (VERBOSE) INDEX CONCURRENTLY i;") == "REINDEX (VERBOSE) INDEX i;"
+    assert trial_text("VACUUM t;") is None
+    assert trial_text("ALTER TABLE p DETACH PARTITION c CONCURRENTLY;") is None

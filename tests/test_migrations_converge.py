@@ -41,7 +41,13 @@ from astegni_db import api
 from astegni_db.disposable.databases import temporary_database
 from astegni_db.errors import MigrationFailed
 from astegni_db.settings import dbname_of
-from tests.helpers import pg_dump_for
+from tests.helpers import (
+    BASELINE,
+    PROJECT_MIGRATIONS,
+    SCHEDULE_FIELDS,
+    SESSIONS_INDEX,
+    pg_dump_for,
+)
 from tests.legacy_states import (
     ALL_STATES,
     LEGACY_STATES,
@@ -53,8 +59,6 @@ from tests.legacy_states import (
 )
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-BASELINE = "0001_baseline"
-SCHEDULE_FIELDS = "0002_tutoring_sessions_schedule_fields"
 SHAPED_TABLES = ("tutoring_sessions", "tutor_teaching_schedules")
 OUR_TABLES = (
     "users",
@@ -116,6 +120,14 @@ SELECT relkind, relpersistence, reloptions, obj_description(oid, 'pg_class'),
 FROM pg_class c WHERE oid = %(rel)s::regclass
 """
 _INDEX_NAME = re.compile(r'^CREATE (UNIQUE )?INDEX ("(?:[^"]|"")+"|\S+) ON ')
+# 0003's index as describe() sees it: (definition less its name, primary, unique, valid).
+SESSIONS_INDEX_ROW = (
+    "CREATE INDEX ON public.tutoring_sessions USING btree "
+    "(tutor_id, session_date DESC, start_time DESC)",
+    False,
+    False,
+    True,
+)
 
 
 def describe(url: str) -> dict[str, Any]:
@@ -137,6 +149,14 @@ def describe(url: str) -> dict[str, Any]:
                 "indexes": indexes,
             }
     return out
+
+
+def without_sessions_index(shape: dict[str, Any]) -> dict[str, Any]:
+    """``shape`` as it is once 0003 is rolled back: the same, less 0003's index."""
+    sessions = shape["tutoring_sessions"]
+    assert SESSIONS_INDEX_ROW in sessions["indexes"]
+    indexes = [i for i in sessions["indexes"] if i != SESSIONS_INDEX_ROW]
+    return {**shape, "tutoring_sessions": {**sessions, "indexes": indexes}}
 
 
 def user_tables(conn: psycopg.Connection) -> list[str]:
@@ -317,7 +337,7 @@ def test_every_state_converges_to_the_fresh_shape(
 ) -> None:
     name, url = state
     result = migrate(url)
-    assert [s.migration_id for s in result.applied] == [BASELINE, SCHEDULE_FIELDS]
+    assert [s.migration_id for s in result.applied] == list(PROJECT_MIGRATIONS)
     assert describe(url) == fresh["describe"], name
 
 
@@ -350,6 +370,11 @@ def test_fresh_shape_is_the_spec(fresh: dict[str, Any]) -> None:
         "CREATE INDEX ON public.tutor_teaching_schedules USING btree (status)",
         "CREATE INDEX ON public.tutor_teaching_schedules USING btree (tutor_id)",
         "CREATE UNIQUE INDEX ON public.tutor_teaching_schedules USING btree (id)",
+    ]
+    # 0003's index, built valid: every state must reach it too.
+    assert fresh["describe"]["tutoring_sessions"]["indexes"] == [
+        SESSIONS_INDEX_ROW,
+        ("CREATE UNIQUE INDEX ON public.tutoring_sessions USING btree (id)", True, True, True),
     ]
 
 
@@ -440,6 +465,9 @@ def test_rerunning_the_sql_unrecorded_changes_nothing(state: tuple[str, str]) ->
         for file in (f"{BASELINE}.sql", f"{SCHEDULE_FIELDS}.sql"):
             for statement in migration_statements(file):
                 conn.execute(statement)
+    with psycopg.connect(url, autocommit=True) as conn:  # transactional: false
+        for statement in migration_statements(f"{SESSIONS_INDEX}.sql"):
+            conn.execute(statement)
     assert describe(url) == shape, name
     assert snapshot(url) == data
 
@@ -462,12 +490,12 @@ def test_rollback_of_a_fresh_database_removes_everything_and_reapplies(
     migrate(empty_db_url)
     assert set(OUR_TABLES) <= set(our_relations(empty_db_url))
     done = rollback_all(empty_db_url)
-    assert [s.migration_id for s in done.rolled_back] == [SCHEDULE_FIELDS, BASELINE]
+    assert [s.migration_id for s in done.rolled_back] == list(reversed(PROJECT_MIGRATIONS))
     assert our_relations(empty_db_url) == []  # tables, sequences and indexes all gone
     assert applied_ids(empty_db_url) == []
     migrate(empty_db_url)
     assert describe(empty_db_url) == fresh["describe"]
-    assert applied_ids(empty_db_url) == [BASELINE, SCHEDULE_FIELDS]
+    assert applied_ids(empty_db_url) == list(PROJECT_MIGRATIONS)
 
 
 def test_rollback_on_legacy_data_refuses_and_changes_nothing(
@@ -480,6 +508,8 @@ def test_rollback_on_legacy_data_refuses_and_changes_nothing(
     with pytest.raises(MigrationFailed) as failure:
         rollback_all(url)
     message = failure.value.message
+    # Rollbacks go newest first, each a unit of its own: 0003's (its index holds
+    # no data) always goes through before an older rollback refuses.
     if name == "state1_no_columns":
         # 0002's columns hold nothing (0002 added them), so they may go; the
         # legacy tables hold rows, so 0001 refuses and keeps them.
@@ -494,7 +524,7 @@ def test_rollback_on_legacy_data_refuses_and_changes_nothing(
         assert "refusing to roll back 0002_tutoring_sessions_schedule_fields" in message
         assert "session_frequency (" in message and "rows)" in message, message
         assert applied_ids(url) == [BASELINE, SCHEDULE_FIELDS]
-        assert describe(url) == shape
+        assert describe(url) == without_sessions_index(shape)
         assert snapshot(url) == data
 
 
@@ -508,12 +538,14 @@ def test_rollback_of_0002_needs_the_columns_empty(migrated_db_url: str) -> None:
             " grade_level) SELECT 1, 'Physics', DATE '2025-01-06', TIME '10:00', g"
             " FROM unnest(ARRAY['Grade 9', NULL, 'Grade 11']) AS g"
         )
+    # Rolling back 0002 means rolling back 0003 first (newest first): it goes through.
     with pytest.raises(MigrationFailed, match=r"grade_level \(2 rows\); 2 row\(s\)"):
-        api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(steps=1))
+        api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(to=BASELINE))
+    assert applied_ids(url) == [BASELINE, SCHEDULE_FIELDS]
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT count(grade_level) FROM tutoring_sessions").fetchone() == (2,)
         conn.execute("UPDATE tutoring_sessions SET grade_level = NULL")
-    api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(steps=1))
+    api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(to=BASELINE))
     assert applied_ids(url) == [BASELINE]
     assert not set(NEW_COLUMNS) & describe(url)["tutoring_sessions"]["columns"].keys()
     with psycopg.connect(url) as conn:
@@ -539,6 +571,9 @@ def test_rollback_files_are_idempotent(migrated_db_url: str) -> None:
     """Re-running a rollback on an already rolled-back schema is a no-op, not an error."""
     url = migrated_db_url
     rollback_all(url)
+    with psycopg.connect(url, autocommit=True) as conn:  # transactional: false
+        for statement in migration_statements(f"{SESSIONS_INDEX}.rollback.sql"):
+            conn.execute(statement)
     with psycopg.connect(url) as conn:
         for file in (f"{SCHEDULE_FIELDS}.rollback.sql", f"{BASELINE}.rollback.sql"):
             for statement in migration_statements(file):
@@ -644,6 +679,8 @@ def test_sqlparse_splits_our_do_blocks_whole() -> None:
         f"{BASELINE}.rollback.sql": 1,
         f"{SCHEDULE_FIELDS}.sql": 8,  # DO check, 2 ALTERs, 5 COMMENTs
         f"{SCHEDULE_FIELDS}.rollback.sql": 1,
+        f"{SESSIONS_INDEX}.sql": 1,  # one CREATE INDEX CONCURRENTLY
+        f"{SESSIONS_INDEX}.rollback.sql": 1,
     }
     for file, count in expected_counts.items():
         statements = migration_statements(file)
@@ -692,17 +729,19 @@ def test_stock_yoyo_sees_what_we_applied(
 ) -> None:
     url = empty_db_url
     migrate(url)
-    assert _yoyo_list(url, tmp_path) == {BASELINE: "A", SCHEDULE_FIELDS: "A"}
+    # 0003 (transactional: false) is run by astegni-db, not yoyo, yet recorded in yoyo's tables.
+    assert _yoyo_list(url, tmp_path) == dict.fromkeys(PROJECT_MIGRATIONS, "A")
     nothing = _yoyo(url, "apply", cwd=tmp_path)
     assert nothing.returncode == 0, nothing.stderr
     assert describe(url) == fresh["describe"]
 
-    api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(steps=1))
-    assert _yoyo_list(url, tmp_path) == {BASELINE: "A", SCHEDULE_FIELDS: "U"}
+    # Back to the baseline: 0003, then 0002 (newest first); yoyo's tables say so too.
+    api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(to=BASELINE))
+    assert _yoyo_list(url, tmp_path) == {BASELINE: "A", SCHEDULE_FIELDS: "U", SESSIONS_INDEX: "U"}
 
     applied = _yoyo(url, "apply", cwd=tmp_path)
     assert applied.returncode == 0, applied.stderr
-    assert applied_ids(url) == [BASELINE, SCHEDULE_FIELDS]  # our bookkeeping sees yoyo's apply
+    assert applied_ids(url) == list(PROJECT_MIGRATIONS)  # our bookkeeping sees yoyo's apply
     assert describe(url) == fresh["describe"]
     assert migrate(url).applied == []
     assert not (tmp_path / "yoyo.ini").exists()  # batch mode never saves a config (or password)

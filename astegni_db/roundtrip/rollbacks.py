@@ -15,11 +15,12 @@ applied, and the report says why.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from astegni_db import db
-from astegni_db.project.migration_files import MigrationFile
+from astegni_db.project.migration_files import MigrationFile, split_statements
 from astegni_db.roundtrip.objects import Snapshot, snapshot_on
 from astegni_db.settings import DatabaseTarget
 
@@ -89,11 +90,17 @@ def _why_kept(
 
     if not after.keys() - expected.keys():
         return "it created nothing here, so its rollback could only remove what the dump had"
-    if mf is None or mf.rollback_sql is None or not mf.is_sql or not mf.transactional:
-        return "its rollback cannot be tried without running it: not a transactional SQL file"
+    if mf is None or mf.rollback_sql is None or not mf.is_sql:
+        return "its rollback cannot be tried without running it: not a SQL file"
+    trial_sql = trial_text(mf.rollback_sql) if not mf.transactional else mf.rollback_sql
+    if trial_sql is None:
+        return (
+            "its rollback cannot be tried without running it: a statement in it cannot run "
+            "inside a transaction"
+        )
     try:
         with conn.transaction():  # a savepoint: older trials see this one done
-            conn.execute(mf.rollback_sql.encode())
+            conn.execute(trial_sql.encode())
             trial = snapshot_on(conn)
     except psycopg.Error as exc:
         return f"its rollback refuses here: {db.describe_db_error(exc)}"
@@ -102,6 +109,39 @@ def _why_kept(
         shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
         return f"its rollback would drop or change {len(lost)} object(s) the dump had: {shown}"
     return ""
+
+
+_CONCURRENTLY = re.compile(
+    r"\A((?:\s+|--[^\n]*\n|/\*.*?\*/)*(?:CREATE\s+(?:UNIQUE\s+)?INDEX|DROP\s+INDEX|"
+    r"REINDEX\s*(?:\([^)]*\)\s*)?(?:INDEX|TABLE)))\s+CONCURRENTLY\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_REFUSED_IN_TRANSACTION = re.compile(
+    r"\b(CONCURRENTLY|VACUUM|CREATE\s+DATABASE|DROP\s+DATABASE)\b", re.IGNORECASE
+)
+
+
+def trial_text(rollback_sql: str) -> str | None:
+    """A `-- transactional: false` rollback as one transaction can try it; None if it cannot.
+
+    ``CREATE/DROP INDEX CONCURRENTLY`` and ``REINDEX ... CONCURRENTLY`` end in
+    the same catalog as their plain forms, which a transaction accepts: only
+    the locks differ, and the trial runs on a throwaway server inside a
+    savepoint that is rolled back. The real rollback later runs the file as
+    written. Anything else PostgreSQL refuses in a transaction (VACUUM, a
+    CONCURRENTLY elsewhere) cannot be tried.
+    """
+    statements = []
+    for statement, _line in split_statements(rollback_sql):
+        plain = _CONCURRENTLY.sub(r"\1", statement, count=1)
+        if _REFUSED_IN_TRANSACTION.search(_without_comments(plain)):
+            return None
+        statements.append(plain)
+    return "\n".join(statements)  # each keeps its own ";" (split_statements)
+
+
+def _without_comments(statement: str) -> str:
+    return re.sub(r"--[^\n]*|/\*.*?\*/", " ", statement, flags=re.DOTALL)
 
 
 def _weight(key: str) -> tuple[int, str]:
