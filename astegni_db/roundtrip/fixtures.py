@@ -1,8 +1,11 @@
-"""Starting points for `astegni-db check` other than an empty database.
+r"""Starting points for `astegni-db check` other than an empty database.
 
-- a ``pg_dump --schema-only`` file: run with psql (it understands the dump's
-  backslash meta-commands), or, without psql, statement by statement through
-  psycopg with the meta-command lines dropped. Ownership and privilege
+- a ``pg_dump --schema-only`` file, loaded statement by statement through
+  psycopg, never by psql: a dump is untrusted input, and psql runs whatever
+  backslash meta-command a line holds (``\! rm -rf ~`` runs a shell). The
+  meta-commands pg_dump itself writes (``\connect``, ``\restrict``,
+  ``\unrestrict``) are dropped; any other is refused before anything is
+  loaded. Ownership and privilege
   statements are dropped first: the roles they name do not exist on a
   throwaway server, and verify does not look at them. A dump with rows
   (``COPY ... FROM stdin`` blocks, ``INSERT``s) is loaded only when asked
@@ -18,20 +21,21 @@ from __future__ import annotations
 import importlib
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from astegni_db import db
-from astegni_db.errors import ConfigError, MigrationFailed
+from astegni_db.errors import ConfigError
 from astegni_db.project.migration_files import split_statements
-from astegni_db.settings import DatabaseTarget, without_password
+from astegni_db.settings import DatabaseTarget
 
 _OWNERSHIP = re.compile(r"^\s*(ALTER\s.*\sOWNER\s+TO\s|GRANT\s|REVOKE\s)", re.I)
-_META = re.compile(r"^\s*\\")
+_META = re.compile(r"^\s*\\(\S*)")
+# What pg_dump and pg_dumpall write (\restrict since 17.6 / 15.14): where to
+# connect, and psql's guard against meta-commands. Dropped: the throwaway
+# database is where everything goes.
+_DUMP_META_COMMANDS = frozenset({"connect", "c", "restrict", "unrestrict"})
 # pg_dump's plain format: a COPY block is the statement, its rows one per line, then "\.".
 _COPY_FROM_STDIN = re.compile(r"^COPY\s+(\S+)\s.*\bFROM\s+stdin;\s*$", re.I)
 _END_OF_COPY = "\\."
@@ -78,49 +82,31 @@ def tables_with_rows(text: str) -> list[str]:
 def load_dump(target: DatabaseTarget, path: Path) -> str:
     """Load a schema dump (or any SQL file, rows included); returns how it was loaded."""
     text = read_dump(path)
+    refuse_meta_commands(text, path)
     kept = "\n".join(line for line in text.splitlines() if not _OWNERSHIP.match(line))
-    psql = find_psql()
-    if psql is not None:
-        _run_psql(psql, target, kept, path)
-        return f"loaded {path.name} with {psql}"
     _run_statements(target, kept, path)
-    return f"loaded {path.name} statement by statement (no psql found)"
+    return f"loaded {path.name} statement by statement"
 
 
-def find_psql() -> Path | None:
-    found = shutil.which("psql")
-    if found:
-        return Path(found)
-    from astegni_db.disposable.local import find_bindir
+def refuse_meta_commands(text: str, path: Path) -> None:
+    """A backslash command pg_dump never writes means the file is not a dump as made.
 
-    bindir = find_bindir()
-    if bindir is not None and (bindir / "psql").is_file():
-        return bindir / "psql"
-    return None
-
-
-def _run_psql(psql: Path, target: DatabaseTarget, sql_text: str, source: Path) -> None:
-    # The password goes through the environment, never the command line.
-    safe_url, password = without_password(target.url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    if password is not None:
-        env["PGPASSWORD"] = password
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", encoding="utf-8") as script:
-        script.write(sql_text)
-        script.flush()
-        done = subprocess.run(
-            [str(psql), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", safe_url, "-f", script.name],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-    if done.returncode != 0:
-        errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "FATAL" in line]
-        reason = (errors or done.stderr.strip().splitlines() or ["psql failed"])[0]
-        reason = reason.split(script.name, 1)[-1].lstrip(":")
-        raise MigrationFailed(f"loading {source} failed: {target.scrub(reason.strip())}")
+    It is not run (nothing here runs one), and not silently dropped either:
+    the file was edited or crafted, and what it meant is unknown. COPY rows are
+    data, whatever they start with.
+    """
+    for kind, body, _rows, line in _dump_parts(text, keep_meta=True):
+        if kind == "copy":
+            continue
+        for offset, content in enumerate(body.splitlines()):
+            meta = _META.match(content)
+            if meta and meta.group(1).lower() not in _DUMP_META_COMMANDS:
+                command = re.sub(r"[^A-Za-z!?]", "", meta.group(1))[:12] or "?"
+                raise ConfigError(
+                    f"{path}, line {line + offset}: a psql meta-command (\\{command}) that "
+                    "pg_dump does not write; refusing to load the file (nothing was run)",
+                    hint="make the dump with pg_dump --schema-only (plain format), unedited",
+                )
 
 
 def _run_statements(target: DatabaseTarget, sql_text: str, source: Path) -> None:
@@ -144,8 +130,9 @@ def _run_statements(target: DatabaseTarget, sql_text: str, source: Path) -> None
                 raise db.translate(exc, target, doing, migrating=False) from None
 
 
-def _dump_parts(text: str) -> Iterator[tuple[str, str, list[str], int]]:
-    """("sql", statements, [], first line) and ("copy", statement, rows, line) in order."""
+def _dump_parts(text: str, *, keep_meta: bool = False) -> Iterator[tuple[str, str, list[str], int]]:
+    """("sql", statements, [], first line) and ("copy", statement, rows, line) in order;
+    meta-command lines become empty (``keep_meta``: are kept, to be checked)."""
     pending: list[str] = []
     start = 1
     lines = text.splitlines()
@@ -165,7 +152,7 @@ def _dump_parts(text: str) -> Iterator[tuple[str, str, list[str], int]]:
             pending, start = [], number + 1
         else:
             # A meta-command line becomes empty: line numbers stay the file's.
-            pending.append("" if _META.match(line) else line)
+            pending.append("" if _META.match(line) and not keep_meta else line)
     if pending:
         yield "sql", "\n".join(pending), [], start
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from astegni_db.disposable.server import Server
 from astegni_db.errors import AstegniError, ConfigError, ExitCode
 from astegni_db.migrating import commands
-from astegni_db.migrating.runner import Event
+from astegni_db.migrating.attempts import Event
 from astegni_db.project.migration_files import load_migration_files
 from astegni_db.project.queries import load_queries
 from astegni_db.project.spec import load_spec
@@ -137,12 +137,18 @@ def run_check(
     starts.
     """
     from astegni_db.disposable import start_server
-    from astegni_db.roundtrip.fixtures import read_dump, tables_with_rows
+    from astegni_db.roundtrip.fixtures import read_dump, refuse_meta_commands, tables_with_rows
 
     if from_dump is not None and legacy_state is not None:
         raise ConfigError("--from-dump and --legacy-state cannot be combined")
     if with_data and from_dump is None:
         raise ConfigError("--with-data loads a dump's rows: give --from-dump too")
+    sql_fixture = from_dump or (
+        Path(legacy_state) if legacy_state and legacy_state.endswith(".sql") else None
+    )
+    if sql_fixture is not None:
+        # Before a server starts: a crafted file is bad input, one line and exit 2.
+        refuse_meta_commands(read_dump(sql_fixture), sql_fixture)
     if from_dump is not None and not with_data:
         filled = tables_with_rows(read_dump(from_dump))
         if filled:
