@@ -18,8 +18,9 @@ FORWARD_TEMPLATE = """\
 -- retries it on lock timeouts, so it must be safe to run again from the start.
 -- On a busy table: add columns nullable or with a constant default; add CHECK
 -- and FOREIGN KEY constraints NOT VALID and VALIDATE them in a later migration;
--- CREATE INDEX CONCURRENTLY needs its own migration with the directive
--- "-- transactional: false".
+-- CREATE INDEX CONCURRENTLY IF NOT EXISTS needs its own migration with the
+-- directive "-- transactional: false"; its statements then commit one by one
+-- and must be re-runnable (README, "What is atomic"; lint AD112).
 {depends}
 """
 
