@@ -5,13 +5,22 @@ code. Errors (AstegniError) become one line on stderr, and the exit code,
 inside the command itself (:class:`AstegniCommand`), so click's CliRunner
 sees exactly what a user sees. Heavy modules (psycopg, yoyo, rich) are
 imported inside the commands that need them, so `--help` stays fast.
+
+Nothing leaves without the redactor (settings.redact): errors, hints and
+click's usage errors (which quote the arguments: :class:`CliUsageError`),
+JSON error documents, reports and their -o/--junit files (:func:`finish`),
+progress and warnings (output.Ui). A run starts by learning the passwords in
+its arguments, the environment and .env (:meth:`AstegniGroup.make_context`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -20,7 +29,7 @@ import click
 
 from astegni_db import __version__, settings
 from astegni_db.errors import AstegniError, ConfigError, ExitCode
-from astegni_db.output import Ui, open_output
+from astegni_db.output import Ui, open_output, write_rendered
 
 if TYPE_CHECKING:
     from astegni_db.api import Confirm, MigrateOptions
@@ -62,13 +71,17 @@ def _state() -> CliState:
     return state
 
 
+def _one_line(text: str) -> str:
+    """Redacted before its lines are joined (a password may hold a newline), and after."""
+    return settings.redact(" ".join(settings.redact(text).split()))
+
+
 class CliError(click.ClickException):
-    """An AstegniError at the CLI edge: one scrubbed line (and a hint), its exit code."""
+    """An AstegniError at the CLI edge: one redacted line (and a hint), its exit code."""
 
     def __init__(self, message: str, hint: str | None, code: int, state: CliState) -> None:
-        message = settings.scrub_known_secrets(" ".join(message.split()))
-        super().__init__(message)
-        self.hint = None if hint is None else settings.scrub_known_secrets(hint)
+        super().__init__(_one_line(message))
+        self.hint = None if hint is None else _one_line(hint)
         self.code = int(code)
         self.state = state
 
@@ -82,11 +95,100 @@ class CliError(click.ClickException):
         state = self.state
         if state.fmt == "json" and not state.wrote_json:
             document = error_document(state.command, self.exit_code, self.message)
-            write_json(document, sys.stdout)
+            write_rendered(sys.stdout, lambda stream: write_json(document, stream))
             state.wrote_json = True
         state.ui.say(f"error: {self.message}", style="bold red")
         if self.hint:
             state.ui.say(f"hint: {self.hint}")
+
+
+class CliUsageError(CliError):
+    """Click's usage error, redacted: it quotes arguments, and a URL typed in the wrong
+    place (`migrate postgresql://...`) would be printed with its password.
+
+    One line, then click's pointer to the help; exit code 2.
+    """
+
+    def __init__(self, error: click.UsageError) -> None:
+        ctx = error.ctx
+        state = ctx.ensure_object(CliState) if ctx is not None else CliState()
+        super().__init__(error.format_message(), None, ExitCode.USAGE, state)
+        self.help_hint = None
+        if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+            help_name = max(ctx.command.get_help_option_names(ctx), key=len)
+            self.help_hint = f"Try '{ctx.command_path} {help_name}' for help."
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        self.state.ui.say(f"error: {self.message}", style="bold red")
+        if self.help_hint:
+            self.state.ui.say(self.help_hint)
+
+
+@contextmanager
+def _click_errors_redacted() -> Iterator[None]:
+    """Click's own errors, which print what they quote as it is, as our redacted ones."""
+    try:
+        yield
+    except (click.exceptions.NoArgsIsHelpError, CliError):
+        raise  # the help text (a group run without arguments); ours, already redacted
+    except click.UsageError as exc:
+        raise CliUsageError(exc) from None
+    except click.ClickException as exc:  # a FileError, say: it quotes a path
+        ctx = click.get_current_context(silent=True)
+        state = ctx.ensure_object(CliState) if ctx is not None else CliState()
+        raise CliError(exc.format_message(), None, exc.exit_code, state) from None
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: IO[str] | None = None,
+    line: str | None = None,
+) -> None:
+    """A library's Python warning, as one redacted line on stderr."""
+    _current_ui().say(f"warning: {category.__name__}: {message}", style="yellow")
+
+
+def _current_ui() -> Ui:
+    """The run's Ui (its --no-color); a new one outside click's context (another thread)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.ensure_object(CliState).ui if ctx is not None else Ui()
+
+
+class _RedactedLog(logging.Handler):
+    """A library's log record (warning and up), as one redacted line on stderr.
+
+    Without a handler, logging's last resort would print it as it is, and
+    logger.exception a traceback with it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a library's bad format string; logging would print its arguments
+            message = str(record.msg)
+        _current_ui().say(f"warning: {record.name}: {message}", style="yellow")
+
+
+@contextmanager
+def _library_output_redacted() -> Iterator[None]:
+    """Python warnings and log records from libraries, through the redactor."""
+    root = logging.getLogger()
+    handler = None if root.handlers else _RedactedLog()  # else: the embedding program's
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        if handler is not None:
+            root.addHandler(handler)
+        try:
+            yield
+        finally:
+            if handler is not None:
+                root.removeHandler(handler)
 
 
 def _set_no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -112,8 +214,6 @@ class AstegniCommand(click.Command):
         self.params.append(_no_color_option())
 
     def invoke(self, ctx: click.Context) -> Any:
-        # One run's passwords only (in-process callers, such as tests, run many).
-        settings.KNOWN_SECRETS.clear()
         state = ctx.ensure_object(CliState)
         state.command = (
             ctx.command_path.removeprefix(f"{ctx.find_root().info_name} ") or "astegni-db"
@@ -129,8 +229,10 @@ class AstegniCommand(click.Command):
             raise CliError("aborted", None, ExitCode.FAILURE, state) from None
         except KeyboardInterrupt:
             raise CliError(INTERRUPTED, None, EXIT_INTERRUPTED, state) from None
-        except (click.exceptions.Exit, click.ClickException):
-            raise
+        except (click.exceptions.Exit, click.UsageError, CliError):
+            raise  # the group redacts a usage error (_click_errors_redacted); ours are
+        except click.ClickException as exc:  # a FileError, say: it quotes a path
+            raise CliError(exc.format_message(), None, exc.exit_code, state) from None
         except Exception as exc:  # a bug: still one line, and no password
             if os.environ.get("ASTEGNI_DB_DEBUG"):
                 raise
@@ -144,12 +246,32 @@ class AstegniCommand(click.Command):
 
 
 class AstegniGroup(click.Group):
+    """Where a run starts: its passwords are learnt before anything is parsed, and
+    click's usage errors, raised while parsing or resolving a command, are redacted."""
+
     command_class = AstegniCommand
     group_class = type  # subgroups (dev) are AstegniGroups too
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.append(_no_color_option())
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        if parent is None:  # the root: a run starts (in-process callers, such as tests, run many)
+            settings.forget_secrets()
+            settings.remember_configured_secrets(args)
+        with _click_errors_redacted():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _click_errors_redacted(), _library_output_redacted():
+            return super().invoke(ctx)
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -160,12 +282,19 @@ def finish(report: Report, fmt: str = "text", output: Path | None = None) -> NoR
     state = _state()
     from astegni_db import reporting
 
+    # `dev start` and `dev url` print the dev database's URL, password included, on
+    # purpose (DATABASE_URL=$(astegni-db dev url)); every other report is redacted.
+    reveal = report.command == "dev"
     if state.junit is not None:
         # Written first, so a CI step that fails still leaves its test report.
         with open_output(state.junit) as stream:
-            reporting.render(report, "junit", stream)
+            write_rendered(stream, lambda s: reporting.render(report, "junit", s))
     with open_output(output) as stream:
-        reporting.render(report, fmt, stream, no_color=state.ui.no_color)
+        write_rendered(
+            stream,
+            lambda s: reporting.render(report, fmt, s, no_color=state.ui.no_color, reveal=reveal),
+            reveal=reveal,
+        )
     state.wrote_json = fmt == "json" and output is None
     problem = getattr(report, "problem", None)
     if report.exit_code and problem:
@@ -211,7 +340,7 @@ def _confirm_unless(yes: bool) -> Confirm:
             return True
         if not sys.stdin.isatty():
             raise ConfigError(f"refusing to {action} without --yes (no terminal to confirm)")
-        return click.confirm(question, err=True)
+        return click.confirm(settings.redact(question), err=True)
 
     return confirm
 

@@ -4,19 +4,26 @@ Rich is imported only when a stream is a terminal and colour is allowed;
 piped output is plain text a script can read, and JSON is always plain.
 Streams are looked up when written to, not when the Ui is made, so a test
 runner that swaps ``sys.stdout`` (click's CliRunner) sees everything.
+
+Nothing is written here without going through the redactor
+(:func:`astegni_db.settings.redact`): every :class:`Ui` method applies it, and
+:func:`write_rendered` applies it to whatever a writer produced (JSON, JUnit,
+a rich table) before it reaches the stream.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from astegni_db.errors import ConfigError
+from astegni_db.settings import redact
 
 
 def color_allowed(no_color_flag: bool, stream: TextIO) -> bool:
@@ -30,6 +37,12 @@ def color_allowed(no_color_flag: bool, stream: TextIO) -> bool:
 class Ui:
     no_color: bool = False
     stdout: TextIO | None = None  # None: sys.stdout at the moment of writing
+    # The result on stdout is a credential on purpose (`dev url`): only then is it
+    # written unredacted. Chatter on stderr is always redacted.
+    reveal: bool = False
+
+    def _shown(self, text: str) -> str:
+        return text if self.reveal else redact(text)
 
     @property
     def out_stream(self) -> TextIO:
@@ -50,11 +63,11 @@ class Ui:
 
     def say(self, message: str, style: str | None = None) -> None:
         """Progress and notes, for people: stderr."""
-        self._print(sys.stderr, self.rich_err, message, style)
+        self._print(sys.stderr, self.rich_err, redact(message), style)
 
     def out(self, message: str, style: str | None = None) -> None:
         """The command's result: stdout (or the --output file)."""
-        self._print(self.out_stream, self.rich_out, message, style)
+        self._print(self.out_stream, self.rich_out, self._shown(message), style)
 
     def _print(self, stream: TextIO, rich: bool, message: str, style: str | None) -> None:
         if rich and style:
@@ -67,10 +80,12 @@ class Ui:
 
     def write(self, text: str) -> None:
         """Text exactly as given (SQL, TOML, a machine-readable document)."""
-        self.out_stream.write(text)
+        self.out_stream.write(self._shown(text))
         self.out_stream.flush()
 
     def table(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        title, headers = self._shown(title), [self._shown(h) for h in headers]
+        rows = [[self._shown(cell) for cell in row] for row in rows]
         if self.rich_out:
             from rich.table import Table
 
@@ -104,3 +119,32 @@ def open_output(output: Path | None, stdout: TextIO | None = None) -> Iterator[T
         raise ConfigError(f"cannot write {output}: {exc.strerror}") from None
     with stream:
         yield stream
+
+
+class _Rendering(io.StringIO):
+    """Where a report is rendered before it is redacted: a terminal if ``stream`` is one,
+    so rich output looks the same as when written straight to it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def isatty(self) -> bool:
+        isatty = getattr(self._stream, "isatty", None)
+        return bool(isatty and isatty())
+
+
+def write_rendered(
+    stream: TextIO, render: Callable[[TextIO], None], *, reveal: bool = False
+) -> None:
+    """Let ``render`` write into memory, then write that text to ``stream``, redacted.
+
+    Redacting the whole text, not each write, is what keeps a password whole
+    while it is found: JSON and XML writers emit a value in several pieces, and
+    they escape it (``\"``, ``&quot;``), which the redactor knows how to spell.
+    """
+    rendering = _Rendering(stream)
+    render(rendering)
+    text = rendering.getvalue()
+    stream.write(text if reveal else redact(text))
+    stream.flush()

@@ -34,8 +34,14 @@ class Report(Protocol):
     def write_text(self, ui: Ui) -> None: ...
 
 
-def render(report: Report, fmt: str, stream: TextIO, *, no_color: bool = False) -> None:
-    """Write ``report`` to ``stream`` as text, json, junit (or lint's gitlab, github)."""
+def render(
+    report: Report, fmt: str, stream: TextIO, *, no_color: bool = False, reveal: bool = False
+) -> None:
+    """Write ``report`` to ``stream`` as text, json, junit (or lint's gitlab, github).
+
+    ``reveal``: the report's result is a credential on purpose (`dev url`); the
+    CLI writes what this renders through the redactor otherwise (output.write_rendered).
+    """
     if fmt == "json":
         write_json(json_document(report), stream)
     elif fmt == "junit":
@@ -48,7 +54,7 @@ def render(report: Report, fmt: str, stream: TextIO, *, no_color: bool = False) 
     else:
         from astegni_db.output import Ui
 
-        report.write_text(Ui(no_color, stdout=stream))
+        report.write_text(Ui(no_color, stdout=stream, reveal=reveal))
 
 
 def json_document(report: Report) -> dict[str, Any]:

@@ -6,15 +6,21 @@ connects to a database or starts a server: when no URL is configured,
 :func:`configured_target` says so (``None``) and the edge decides whether the
 local dev database may stand in (never under CI, see :func:`running_under_ci`).
 
-The password lives only inside :class:`DatabaseTarget`; everything printed
-goes through :attr:`DatabaseTarget.redacted`, :func:`redact_url` or :func:`scrub`.
+The password lives only inside :class:`DatabaseTarget`. Everything the program
+prints goes through one redactor, :func:`redact` (``DatabaseTarget.redacted``,
+``DatabaseTarget.scrub`` and :func:`redact_url` are that function applied to a
+URL or a message). It hides every spelling of every password this run has
+seen, and the user info of any URL in the text, whether it parses or not.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
@@ -41,10 +47,23 @@ DEFAULT_DDL_RETRIES = 10
 # other two are what libpq, dbmate and Heroku-style settings hand out.
 ACCEPTED_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 REDACTED = "***"
-_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
-# Every password seen while parsing URLs in this process; the CLI edge scrubs
-# them from any message, including ones raised before a target exists.
+# Where a URL names its password, whatever the password holds: the user info
+# of any scheme://user:...@ up to the last '@' of the whitespace-free run (so
+# an unencoded '@', '/', '?' or '#' in the password is hidden with it), and a
+# password= parameter (a URL's query, &amp; in XML, a libpq key=value string,
+# where a value with spaces is quoted: 'a b', unclosed or not).
+_URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^\s:/@]*):\S*@")
+_PASSWORD_PARAMETER = re.compile(
+    r"(\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^&#\s]*)", re.IGNORECASE
+)
+# Every spelling of every password seen in this run (the CLI forgets them when
+# a run starts): the URLs parsed, --database-url, DATABASE_URL, .env and
+# ASTEGNI_DB_TEST_URL. Hidden from any text, even one raised before a target exists.
 KNOWN_SECRETS: set[str] = set()
+# Where the CLI looks for passwords before it parses anything (see remember_configured_secrets).
+SECRET_ENV_VARS = ("DATABASE_URL", "ASTEGNI_DB_TEST_URL")
+# How each character a password may hold is written in a URL.
+ENCODE_HINT = "'@' is %40, '/' %2F, '?' %3F, '#' %23, '%' %25, '[' %5B, ']' %5D, a space %20"
 # CI=false and friends switch CI off explicitly; any other value means CI
 # (GitLab, GitHub and most others say "true", some say "1" or their own name).
 _NOT_CI = frozenset({"", "0", "false", "no", "off"})
@@ -61,20 +80,26 @@ class DatabaseTarget:
 
     @property
     def redacted(self) -> str:
-        return redact_url(self.url)
+        """The URL as it may be printed."""
+        return redact(self.url, self.secrets)
 
     @property
     def dbname(self) -> str:
         return dbname_of(self.url, default="(default)")
 
     def scrub(self, text: str) -> str:
-        return scrub(text, self.secrets)
+        """A message (a driver's, say) as it may be printed."""
+        return redact(text, self.secrets)
 
 
 def parse_database_url(
     raw: str, source: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT_S
 ) -> DatabaseTarget:
-    """Validate ``raw`` and normalise its scheme to ``postgresql://``."""
+    """Validate ``raw`` and normalise its scheme to ``postgresql://``.
+
+    A URL that is refused is described by where it went wrong, never quoted:
+    a password pasted unencoded would otherwise be printed, whole or in part.
+    """
     raw = raw.strip()
     if not raw:
         raise ConfigError(f"the database URL from {source} is empty")
@@ -83,97 +108,290 @@ def parse_database_url(
             f"invalid database URL from {source}: expected postgresql://USER:PASSWORD@HOST:PORT/DB"
         )
     scheme, rest = raw.split("://", 1)
-    secrets = _secrets_in(raw)
-    _refuse_unencoded_userinfo(rest, source)
+    secrets = remember_secrets(raw)
+    problem = url_problem(rest)
+    if problem is not None:
+        raise ConfigError(f"invalid database URL from {source}: {problem}")
     if scheme.lower() not in ACCEPTED_SCHEMES:
         raise ConfigError(
             f"unsupported URL scheme {scheme.lower()!r} from {source}: "
             "use postgresql://, postgres:// or postgresql+psycopg://"
         )
-    url = "postgresql://" + rest
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
-    except ValueError as exc:
-        raise ConfigError(
-            f"invalid database URL from {source}: {scrub(str(exc), secrets)}"
-        ) from None
-    if parts.fragment:
-        raise ConfigError(f"invalid database URL from {source}: unexpected '#' fragment")
-    return DatabaseTarget(url=url, source=source, secrets=secrets, connect_timeout=connect_timeout)
+    return DatabaseTarget(
+        url="postgresql://" + rest, source=source, secrets=secrets, connect_timeout=connect_timeout
+    )
 
 
-def _refuse_unencoded_userinfo(rest: str, source: str) -> None:
-    """Refuse a URL whose password (or user name) holds an unencoded ``@ / ? #``.
+def url_problem(rest: str) -> str | None:
+    """Where the URL after ``scheme://`` goes wrong, in words that quote none of it; None if fine.
 
-    Such a URL has no single meaning: libpq ends the user info at the first
-    ``@`` (looking past a ``?``), Python's parser at the last, and a ``/``,
-    ``?`` or ``#`` in the password ends the host part early, so the rest of
-    the password lands in a port, host or database name that error messages
-    print. The URL is refused with a message that quotes none of it. ``@`` in
-    a query parameter stays allowed where both parsers agree: after a ``/``.
+    The user info must have one meaning. libpq ends it at the first ``@``
+    (looking past a ``?``), Python's parser at the last ``@`` before the
+    first ``/ ? #``, and a person at the ``@`` before the host; an unencoded
+    ``@ / ? #`` in the password makes them disagree, and the rest of the
+    password lands in a host, port or database name that error messages
+    print. An ``@`` stays allowed in a database name when the URL holds no
+    password, and after a ``/`` in a query parameter's value.
+
+    A query must be ``key=value&...`` with plain keys, and no second ``?``:
+    libpq quotes a parameter it cannot read in its error, and a password's
+    tail after an unencoded ``?`` (``u:?pw@host``, or ``u:?pw`` cut short by
+    a line break in .env) reads as one.
     """
-    host_part_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-    host_part, after = rest[:host_part_end], rest[host_part_end:]
-    if host_part.count("@") == 1:
-        return  # the user info is delimited, and both parsers read it alike
+    if not _utf8_text(rest):
+        return (
+            "it holds bytes that are not UTF-8 text, raw or percent-encoded (%XX): "
+            "psycopg reads every part of a URL as UTF-8"
+        )
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority, after = rest[:end], rest[end:]
+    userinfo, at, hostport = authority.rpartition("@")
+    who = "password" if ":" in (userinfo if at else authority) else "user name"
     path = after.split("?", 1)[0].split("#", 1)[0]
     fragment = after.split("#", 1)[1] if "#" in after else ""
-    ambiguous = (
-        host_part.count("@") > 1
-        or "@" in path
-        or "@" in fragment
-        or (after.startswith("?") and "@" in after)
-    )
-    if ambiguous:
-        raise ConfigError(
-            f"invalid database URL from {source}: an '@', '/', '?' or '#' in the user name "
-            "or password must be percent-encoded (%40, %2F, %3F, %23), and so must an '@' "
-            "in the database name"
+    query = after.split("#", 1)[0].partition("?")[2]
+    if authority.count("@") > 1:
+        return f"the {who} holds an unencoded '@'; it must be percent-encoded ({ENCODE_HINT})"
+    if not at and ("@" in path or "@" in fragment or (after.startswith("?") and "@" in after)):
+        return (
+            f"the {who} holds an unencoded '{rest[end]}' (or the database name an unencoded "
+            f"'@'); it must be percent-encoded ({ENCODE_HINT})"
         )
+    if query and not _plain_parameters(query):
+        return (
+            "the query is not key=value&...: a parameter holds an unencoded '?', '&' or '%', "
+            f"or the password an unencoded '?'; it must be percent-encoded ({ENCODE_HINT})"
+        )
+    if at and ":" in userinfo and "@" in after:
+        return (
+            "an '@' follows the host: the password holds an unencoded '@' and '/', '?' or '#' "
+            f"(or the database name or a parameter an unencoded '@'); it must be "
+            f"percent-encoded ({ENCODE_HINT})"
+        )
+    problem = _userinfo_problem(userinfo) if at else None
+    problem = problem or _hostport_problem(hostport, "the part after '@'" if at else "the host")
+    if problem is None and not authority.isascii():
+        n = "".join(c for c in authority if c not in "@:#?")
+        if any(c in unicodedata.normalize("NFKC", n) for c in "/?#@:"):
+            return (
+                "the user name, password or host holds a character that Unicode (NFKC) "
+                f"turns into '/', '?', '#', '@' or ':'; it must be percent-encoded ({ENCODE_HINT})"
+            )
+    if problem is None:
+        try:
+            urlsplit("postgresql://" + rest).port  # noqa: B018 - the last word: Python's parser
+        except ValueError:  # its message quotes the URL: never shown
+            problem = "it could not be read as postgresql://USER:PASSWORD@HOST:PORT/DB"
+    if problem is None and fragment:
+        problem = "unexpected '#' fragment"
+    return problem
 
 
-def _secrets_in(raw: str) -> tuple[str, ...]:
-    """Every spelling of the password in ``raw`` that could end up in a message."""
-    found: set[str] = set()
-    rest = raw.split("://", 1)[-1]
-    netloc, _, tail = rest.partition("/")
-    userinfo = netloc.rpartition("@")[0]
-    if ":" in userinfo:
-        found.add(userinfo.split(":", 1)[1])
-    query = tail.partition("?")[2] if "?" in tail else rest.partition("?")[2]
-    for key, value in parse_qsl(query.partition("#")[0], keep_blank_values=True):
-        if key.lower() == "password":
-            found.add(value)
-    spellings = {s for secret in found if secret for s in (secret, unquote(secret), quote(secret))}
-    KNOWN_SECRETS.update(spellings)
-    # Longest first, so a password that contains another is replaced whole.
-    return tuple(sorted(spellings, key=len, reverse=True))
+def _plain_parameters(query: str) -> bool:
+    """Whether libpq reads ``query`` without an error that quotes it: ``key=value&...``
+    with plain keys (libpq's are), every ``%`` a ``%XX``, and no second ``?``."""
+    if "?" in query or re.search(r"%(?![0-9A-Fa-f]{2})", query):
+        return False
+    parameters = [parameter for parameter in query.split("&") if parameter]
+    return all(re.fullmatch(r"[A-Za-z_]+=[^&]*", parameter) for parameter in parameters)
+
+
+def _utf8_text(rest: str) -> bool:
+    """Whether every part of the URL, percent-decoded, is UTF-8 text, as psycopg requires.
+
+    Bytes that are not, in an argument, a variable or .env, reach Python as lone
+    surrogates (surrogateescape); percent-encoded, libpq decodes them and psycopg
+    fails on its result with an error that is no help (an internal error, here).
+    """
+    if any("\ud800" <= c <= "\udfff" for c in rest):
+        return False
+    try:
+        unquote(rest, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _userinfo_problem(userinfo: str) -> str | None:
+    """What in ``user:password`` libpq or Python's parser would misread, or quote in an error."""
+    user, _, password = userinfo.partition(":")
+    for who, part in (("user name", user), ("password", password)):
+        if any(c.isspace() or unicodedata.category(c) == "Cc" for c in part):
+            what = "a space or a control character"
+        elif re.search(r"%(?![0-9A-Fa-f]{2})", part):
+            what = "a '%' that is not followed by two hex digits"
+        elif "[" in part or "]" in part:
+            what = "an unencoded '[' or ']'"
+        else:
+            continue
+        return f"the {who} holds {what}; it must be percent-encoded ({ENCODE_HINT})"
+    return None
+
+
+def _hostport_problem(hostport: str, what: str) -> str | None:
+    """Whether ``hostport`` is host[:port], host being a name or a bracketed IPv6 address."""
+    if hostport.startswith("["):
+        host, closed, port_part = hostport[1:].partition("]")
+        if not closed:
+            return f"{what} is not host[:port]: the IPv6 address has no closing ']'"
+        if "[" in host or (port_part and not port_part.startswith(":")):
+            return f"{what} is not host[:port]"
+        port = port_part[1:]
+        colon = port_part.startswith(":")
+    else:
+        if "[" in hostport or "]" in hostport:
+            return f"{what} is not host[:port]: '[' and ']' only surround an IPv6 address"
+        _, colon_found, port = hostport.partition(":")
+        colon = bool(colon_found)
+    if colon and not port:  # `user:` with the password cut off, rather than `host:`
+        return f"{what} is not host[:port]: the port after ':' is empty"
+    if port and not port.isascii():
+        return f"{what} is not host[:port]: the port is not a number"
+    if port and not port.isdigit():
+        return f"{what} is not host[:port]: the port is not a number"
+    if port and int(port) > 65535:
+        return f"{what} is not host[:port]: the port is above 65535"
+    return None
+
+
+# -- the redactor ----------------------------------------------------------------------------
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` as it may be printed: the one redactor every output goes through.
+
+    Three passes: every spelling of every password known in this run (and of
+    ``secrets``) becomes ***, every character an occurrence covers, so
+    overlapping spellings leave no fragment; then any ``password=`` value; then
+    the user info of any ``scheme://user:...@``, up to the last ``@`` of its
+    whitespace-free run. The first pass finds passwords holding spaces or
+    quotes; the last, URLs whose password this run never parsed (a URL typed
+    as a stray argument, one refused as malformed).
+    """
+    text = _hide(text, KNOWN_SECRETS.union(secrets))
+    text = _PASSWORD_PARAMETER.sub(lambda m: m.group(1) + REDACTED, text)
+    return _URL_USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", text)
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password (in user info or ``password=``) replaced by ***."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return "(unparseable URL)"
-    netloc, slash, tail = rest.partition("/")
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        if ":" in userinfo:
-            netloc = userinfo.split(":", 1)[0] + ":" + REDACTED + "@" + hostport
-    tail = _QUERY_PASSWORD.sub(lambda m: m.group(1) + REDACTED, tail)
-    return f"{scheme}://{netloc}{slash}{tail}"
+    """A URL as it may be printed (:func:`redact` on it)."""
+    return redact(url) if "://" in url else "(unparseable URL)"
 
 
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
+def _hide(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every character inside an occurrence of a secret replaced, runs by one ***."""
+    spans: list[tuple[int, int]] = []
     for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
+        start = text.find(secret)
+        while start >= 0:
+            spans.append((start, start + len(secret)))
+            start = text.find(secret, start + 1)
+    if not spans:
+        return text
+    spans.sort()
+    pieces, shown_until = [], 0
+    run_start, run_end = spans[0]
+    for start, stop in spans[1:]:
+        if start <= run_end:
+            run_end = max(run_end, stop)
+            continue
+        pieces += [text[shown_until:run_start], REDACTED]
+        shown_until, (run_start, run_end) = run_end, (start, stop)
+    pieces += [text[shown_until:run_start], REDACTED, text[run_end:]]
+    return "".join(pieces)
 
 
-def scrub_known_secrets(text: str) -> str:
-    """``text`` without any password this process has parsed (the last line of defence)."""
-    return scrub(text, tuple(sorted(KNOWN_SECRETS, key=len, reverse=True)))
+def remember_secrets(*texts: str) -> tuple[str, ...]:
+    """Learn every password ``texts`` (URLs, or arguments that may hold one) could carry.
+
+    Returns their spellings (also kept in :data:`KNOWN_SECRETS` for the rest of the run).
+    """
+    found = {spelling for text in texts for p in _passwords_in(text) for spelling in _spellings(p)}
+    KNOWN_SECRETS.update(found)
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def forget_secrets() -> None:
+    """A new run starts (in-process callers, such as tests, make many)."""
+    KNOWN_SECRETS.clear()
+
+
+def remember_configured_secrets(
+    args: Sequence[str], environ: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> None:
+    """Before anything is parsed: the passwords in the arguments, the environment and ``.env``.
+
+    An argument counts if it holds ``://`` or ``user:...@``, or follows
+    ``--database-url``: click may quote any of them in a usage error.
+    """
+    env = os.environ if environ is None else environ
+    texts = [env.get(name, "") for name in SECRET_ENV_VARS]
+    for previous, arg in zip(["", *args], args, strict=False):
+        if previous == "--database-url" or "://" in arg or re.search(r":[^@]*@", arg):
+            texts.append(arg.partition("--database-url=")[2] or arg)
+    dotenv_path = (cwd or Path.cwd()) / ".env"
+    if dotenv_path.is_file():
+        texts.append(_dotenv_database_url(dotenv_path, warn=False) or "")
+    remember_secrets(*(text for text in texts if text))
+
+
+def _passwords_in(text: str) -> set[str]:
+    """Every reading of the password in a URL-like ``text``.
+
+    One reading when the URL parses. When it does not, one per ``@`` that could
+    end the user info: libpq, Python and a person each pick a different one.
+    Of those, one shorter than four characters that does not end at the last
+    ``@`` is left out: it is the start of a longer reading (``:`` of ``:@pw@``),
+    and hidden everywhere it would make every message unreadable.
+    """
+    rest = text.split("://", 1)[1] if "://" in text else text
+    found: set[str] = set()
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    if url_problem(rest) is None:
+        ends = [rest.rfind("@", 0, end)]
+    else:
+        ends = [i for i, c in enumerate(rest) if c == "@"]
+    for at in ends:
+        userinfo = rest[:at] if at >= 0 else ""
+        reading = userinfo.split(":", 1)[1] if ":" in userinfo else ""
+        if len(reading) >= 4 or (reading and at == ends[-1]):
+            found.add(reading)
+    for query in {rest.partition("?")[2], rest[end:].partition("?")[2]}:
+        found.update(m.group(1) for m in re.finditer(r"(?i)(?:^|&)password=([^&#]*)", query))
+        pairs = parse_qsl(query.partition("#")[0], keep_blank_values=True)
+        found.update(value for key, value in pairs if key.lower() == "password")
+    return {p for p in found if p}
+
+
+def _spellings(password: str) -> set[str]:
+    """The password as any output could spell it.
+
+    Raw, percent-decoded and percent-encoded; whitespace collapsed (a one-line
+    message); and each of those escaped as JSON (``\\"``, ``\\u00e9``), as XML
+    (``&amp;``, ``&quot;``: JUnit files) and as Python's repr (an internal error).
+    """
+    forms = {password, unquote(password)}
+    # Bytes that were not UTF-8 arrive as lone surrogates (U+DC80..U+DCFF: Python's
+    # surrogateescape); percent-encoded, they are those bytes again. Any other
+    # surrogate has no bytes of its own: surrogatepass spells it, and never fails.
+    # Shown, those bytes are decoded again, each bad one as U+FFFD (click does so to
+    # a path it says does not exist).
+    for errors in ("surrogateescape", "surrogatepass"):
+        with suppress(UnicodeEncodeError):
+            forms |= {quote(password, safe="", errors=errors), quote(password, errors=errors)}
+            forms.add(password.encode("utf-8", errors).decode("utf-8", "replace"))
+    forms |= {" ".join(form.split()) for form in forms}
+    escaped = set()
+    for form in forms:
+        escaped.add(json.dumps(form)[1:-1])
+        escaped.add(json.dumps(form, ensure_ascii=False)[1:-1])
+        xml_text = form.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        escaped.add(xml_text)
+        for char, entity in (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):
+            xml_text = xml_text.replace(char, entity)
+        escaped.add(xml_text)
+        escaped.add(repr(form)[1:-1])
+    return {form for form in forms | escaped if form.strip()}
 
 
 def dbname_of(url: str, *, default: str = "postgres") -> str:
@@ -223,12 +441,33 @@ def configured_target(
         )
     dotenv_path = (cwd or Path.cwd()) / ".env"
     if dotenv_path.is_file():
-        from dotenv import dotenv_values
-
-        value = dotenv_values(dotenv_path).get("DATABASE_URL")
+        value = _dotenv_database_url(dotenv_path, warn=True)
         if value:
             return parse_database_url(value, ".env", connect_timeout=connect_timeout)
     return None
+
+
+def _dotenv_database_url(path: Path, *, warn: bool) -> str | None:
+    """DATABASE_URL from a ``.env`` file (``warn``: python-dotenv names lines it cannot parse)."""
+    if warn:
+        from dotenv import dotenv_values
+
+        try:
+            return dotenv_values(path).get("DATABASE_URL")
+        except UnicodeDecodeError:  # its .object is the file, passwords and all: never shown
+            raise ConfigError(
+                f"{path.name} is not UTF-8 text (python-dotenv reads it as UTF-8)"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path.name}: {exc.strerror}") from None
+    from dotenv.parser import parse_stream
+
+    try:
+        with path.open(encoding="utf-8") as stream:
+            found = [b.value for b in parse_stream(stream) if b.key == "DATABASE_URL"]
+    except (OSError, UnicodeDecodeError):
+        return None
+    return found[-1] if found else None
 
 
 def require_dev_database_allowed(environ: Mapping[str, str] | None = None) -> None:

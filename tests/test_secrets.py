@@ -12,7 +12,10 @@ URL-encoded spelling may show up in stdout or stderr.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import secrets
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from astegni_db import api
 from astegni_db.disposable import Server, drop_database
 from astegni_db.disposable.databases import unique_name
 from astegni_db.migrating.lock import LOCK_KEY
@@ -115,7 +119,8 @@ def test_password_never_printed_full_matrix(account: Account, tmp_path: Path) ->
     """Every command, success and every failure, text and JSON (the URL by flag)."""
     url = url_for(account, "flag")
     failing = copy_migrations(tmp_path / "failing")
-    (failing / "0003_broken.sql").write_text("ALTER TABLE tutoring_sessions ADD COLUMN x intt;\n")
+    # Numbered to sort after every migration the project has, now and later.
+    (failing / "9999_broken.sql").write_text("ALTER TABLE tutoring_sessions ADD COLUMN x intt;\n")
     outcomes: list[int] = []
 
     def check(expected: int, *args: str) -> None:
@@ -229,3 +234,69 @@ def test_encoded_password_with_the_same_characters_is_accepted() -> None:
         res = run_cli("status", "--connect-timeout", "1", "--database-url", url, *dirs())
         assert res.code == 7 and "cannot connect" in res.stderr, res.output  # parsed, then refused
         assert raw_password not in res.output and quote(raw_password, safe="") not in res.output
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # The password's '/' or '?' comes first: the rest of it reads as a query (libpq
+        # quotes a query parameter it cannot read), its '@' as part of a parameter.
+        "postgres://astegni:/?Kx7Qw2Zp@127.0.0.1/astegni?port=1&sslmode=disable",
+        "postgresql://astegni:/?Kx7Qw2Zp@127.0.0.1:1/astegni",
+        "postgresql://astegni:12/?Kx7Qw2Zp@127.0.0.1:1/astegni",
+        "postgresql://astegni:/?x=Kx7Qw2Zp&@127.0.0.1:1/astegni",
+        "postgresql://astegni:?Kx7Qw2Zp",  # the rest cut off (a line break in .env)
+    ],
+)
+def test_password_read_as_a_query_is_refused_without_a_fragment_of_it(url: str) -> None:
+    for args in (["status", "--format", "json", *dirs()], ["verify", *VERIFY]):
+        res = run_cli(*args, "--database-url", url)
+        assert res.code == 2 and "must be percent-encoded" in res.stderr, res.output
+        leaked = {piece for piece in fragments("Kx7Qw2Zp") if piece in res.output}
+        assert not leaked, f"fragments {sorted(leaked)} of the password printed:\n{res.output}"
+
+
+@pytest.mark.parametrize("path", ["flag", "env", "dotenv", "encoded", "misplaced"])
+def test_password_bytes_that_are_not_utf8_are_refused_without_a_fragment(
+    path: str, tmp_path: Path
+) -> None:
+    """Bytes that are not UTF-8 (Latin-1, say) reach Python as lone surrogates, or
+    percent-encoded; psycopg reads every part of a URL as UTF-8, so they are refused
+    (exit 2, not an internal error), and click's echo of a misplaced URL hides them."""
+    password = "Kx7\udce9Qw2Zp"  # the byte 0xE9: 'é' in Latin-1
+    url = f"postgresql://astegni:{password}@127.0.0.1:1/astegni"
+    if path == "encoded":
+        url = f"postgresql://astegni:{quote(password, errors='surrogateescape')}@127.0.0.1:1/x"
+    if path == "misplaced":
+        res = run_cli("migrate", url)
+    elif path == "dotenv":
+        workdir = tmp_path / "project"
+        workdir.mkdir()
+        (workdir / ".env").write_bytes(os.fsencode(f"DATABASE_URL={url}\n"))
+        res = run_cli("status", *dirs(), cwd=workdir)
+    else:
+        res = run("env" if path == "env" else "flag", url, tmp_path, "status", *dirs())
+    assert res.code == 2, res.output
+    assert "not UTF-8" in res.stderr or path == "misplaced", res.output
+    pieces = fragments("Kx7\ufffdQw2Zp") | {"Kx7", "Qw2"}
+    leaked = {piece for piece in pieces if piece in res.output}
+    assert not leaked, f"fragments {sorted(leaked)} of the password printed:\n{res.output}"
+
+
+def test_library_warnings_and_log_records_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a library says on its own (a Python warning, a log record that logging
+    would print as it is, having no handler) goes through the redactor too."""
+
+    def talkative_status(*_args: object, **_kwargs: object) -> None:
+        warnings.warn(f"careful with {PASSWORD}", UserWarning, stacklevel=1)
+        logging.getLogger("psycopg").warning("error ignored on %s", "postgresql://u:pw@h/db")
+        logging.getLogger("yoyo").error("could not apply %s", quote(PASSWORD, safe=""))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(api, "status", talkative_status)
+    url = f"postgresql://astegni:{quote(PASSWORD, safe='')}@127.0.0.1:1/astegni"
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # as in a real run: none
+    res = run_cli("status", *dirs(), "--database-url", url)
+    assert_no_secret(res, PASSWORD)
+    assert "postgresql://u:***@h/db" in res.stderr and "warning: yoyo:" in res.stderr, res.stderr
+    assert res.stderr.count("***") == 3, res.stderr
