@@ -528,7 +528,7 @@ def test_migrates_bookkeeping_waits_are_bounded(migrated_db_url: str, table: str
     """Reading and preparing the bookkeeping used to run with lock_timeout 0 (wait
     forever): a session holding a lock on one of those tables hung every migrate."""
     url = migrated_db_url
-    with psycopg.connect(url) as holder:
+    with psycopg.connect(url, application_name="reporting-job") as holder:
         holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
         started = time.monotonic()
         res = run_cli_process(
@@ -538,6 +538,8 @@ def test_migrates_bookkeeping_waits_are_bounded(migrated_db_url: str, table: str
         elapsed = time.monotonic() - started
         holder.rollback()
     assert_clean_failure(res, (4,))
+    assert "(reporting-job, user postgres, idle in transaction" in res.stderr, res.stderr
+    assert f"holds ACCESS EXCLUSIVE on {table}" in res.stderr, res.stderr
     figure(f"bookkeeping_wait_{table}", f"exit 4 after {elapsed:.1f}s: {res.stderr.strip()}")
     # --lock-timeout 1 s, raised to the 2 s floor bookkeeping gets; plus start-up.
     assert elapsed < 15, elapsed

@@ -68,6 +68,15 @@ class LockedSession:
         return found
 
 
+def _bookkeeping_wait_error(conn: Any, doing: str) -> Exception:
+    """Exit 4 naming who holds the bookkeeping table we waited for (never their SQL)."""
+    with contextlib.suppress(Exception):
+        conn.rollback()  # yoyo's transaction, if one was open: the lookup needs the session
+    return db.lock_wait_error(
+        conn, doing, relations=list(bookkeeping.BOOKKEEPING_TABLES), modes=db.PREPARE_BLOCKING_MODES
+    )
+
+
 def steps_lack_rollback(migration: Any) -> bool:
     """Whether a step of a loaded yoyo (Python) migration has no rollback.
 
@@ -128,11 +137,15 @@ def locked_session(
             )
             backend = runner.make_backend(conn, target.dbname)
             runner.ensure_bookkeeping(backend)
+        except psycopg.errors.LockNotAvailable:
+            raise _bookkeeping_wait_error(conn, "preparing the migration history tables") from None
         except psycopg.Error as exc:
             raise db.translate(exc, target, "preparing the migration history tables") from None
         try:
             history = bookkeeping.read_history(conn)
             plan = build_plan(files, history.applied, history.progress)
+        except psycopg.errors.LockNotAvailable:
+            raise _bookkeeping_wait_error(conn, "reading the migration history") from None
         except psycopg.Error as exc:
             raise db.translate(exc, target, "reading the migration history") from None
         yield LockedSession(target, conn, backend, plan, migrations_dir)
