@@ -269,9 +269,8 @@ def _clean_up_after(
     error saying which index could not be dropped."""
     import psycopg
 
-    wait = f"{max(1, int(policy.cleanup_wait_s * 1000))}ms"
     try:
-        with _lock_timeout(conn, wait):
+        with _lock_timeout(conn, db.lock_timeout_setting(policy.cleanup_wait_s)):
             _drop_if_invalid(conn, index)
         return error
     except psycopg.errors.LockNotAvailable:

@@ -133,7 +133,7 @@ def locked_session(
             # wait forever behind a session holding yoyo's tables.
             conn.execute(
                 "SELECT set_config('lock_timeout', %s, false)",
-                (f"{int(max(lock_timeout_s, BOOKKEEPING_MIN_WAIT_S) * 1000)}ms",),
+                (db.lock_timeout_setting(max(lock_timeout_s, BOOKKEEPING_MIN_WAIT_S)),),
             )
             backend = runner.make_backend(conn, target.dbname)
             runner.ensure_bookkeeping(backend)
