@@ -100,6 +100,9 @@ class JunitCase(NamedTuple):
     failure: JunitFailure | None = None
     skipped: str | None = None  # why it was skipped
     output: str | None = None  # shown in CI, does not fail: warnings, notes, details
+    # <properties> of the testcase, e.g. (("severity", "warning"),): machine-readable
+    # facts CI tools show or filter on (pytest writes its record_property the same way).
+    properties: Sequence[tuple[str, str]] = ()
 
 
 class JunitSuite(NamedTuple):
@@ -137,6 +140,10 @@ def write_junit(title: str, suites: Sequence[JunitSuite], stream: TextIO) -> Non
             element = ET.SubElement(node, "testcase", classname=case.classname, name=case.name)
             if case.time_s is not None:
                 element.set("time", f"{case.time_s:.3f}")
+            if case.properties:
+                listed = ET.SubElement(element, "properties")
+                for name, value in case.properties:
+                    ET.SubElement(listed, "property", name=name, value=value)
             if case.failure is not None:
                 failure = ET.SubElement(
                     element, "failure", message=case.failure.message, type=case.failure.type

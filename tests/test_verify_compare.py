@@ -175,7 +175,7 @@ def test_column_differences_are_all_reported_in_words() -> None:
         ("error", "nullable", "sessions.status", "nullable", "NOT NULL"),
         ("error", "default", "sessions.status", "'a'::character varying", "no default"),
         ("error", "type", "sessions.pattern", "json", "jsonb"),
-        ("error", "comment", "sessions.pattern", "'the pattern'", "no comment"),
+        ("warning", "comment", "sessions.pattern", "'the pattern'", "no comment"),
         ("error", "column", "sessions.created_at", "present", "missing"),
         ("note", "column", "sessions.extra", "not in spec", "present (text)"),
     ]
@@ -260,6 +260,11 @@ def test_partial_tables_ignore_what_they_do_not_list() -> None:
     ]
 
 
+COMMENT_REWORDED = Finding.check(
+    "sessions", "sessions.e", "comment", "'the pattern'", "'pattern'", failing="warning"
+)
+
+
 def sample_report(strict: bool = False) -> VerifyReport:
     return VerifyReport(
         [
@@ -269,18 +274,51 @@ def sample_report(strict: bool = False) -> VerifyReport:
                 "sessions", "sessions.c", "column", "not in spec", "present", failing="note"
             ),
             Finding("sessions", "sessions.d", "data", "one of 'x'", "'X' x2", "warning", "2 rows"),
+            COMMENT_REWORDED,
             Finding.check("queries", "query q.sql", "query", "prepares", "prepares"),
         ],
         strict=strict,
     )
 
 
-def test_exit_codes_warnings_never_fail_notes_fail_only_when_strict() -> None:
+def statuses_that_fail(strict: bool) -> list[tuple[str, str]]:
+    report = sample_report(strict)
+    return [(f.status, f.kind) for f in report.findings if report.fails(f)]
+
+
+def test_the_severity_rule_errors_fail_strict_adds_notes_and_schema_warnings() -> None:
+    assert statuses_that_fail(strict=False) == [("error", "type")]
+    # Strict: the note and the comment warning fail; the data warning never does.
+    assert statuses_that_fail(strict=True) == [
+        ("error", "type"),
+        ("note", "column"),
+        ("warning", "comment"),
+    ]
+
+
+def test_exit_codes_warnings_fail_only_when_strict_and_never_about_values() -> None:
     assert sample_report().exit_code == ExitCode.SCHEMA_MISMATCH
-    only_notes = VerifyReport([f for f in sample_report().findings if f.status != "error"])
-    assert only_notes.exit_code == ExitCode.OK
-    assert replace(only_notes, strict=True).exit_code == ExitCode.SCHEMA_MISMATCH
+    no_errors = VerifyReport([f for f in sample_report().findings if f.status != "error"])
+    assert no_errors.exit_code == ExitCode.OK
+    assert replace(no_errors, strict=True).exit_code == ExitCode.SCHEMA_MISMATCH
+    schema_warning = VerifyReport([COMMENT_REWORDED])
+    assert schema_warning.exit_code == ExitCode.OK
+    assert replace(schema_warning, strict=True).exit_code == ExitCode.SCHEMA_MISMATCH
+    values_only = VerifyReport([f for f in sample_report().findings if f.kind == "data"])
+    assert values_only.count("warning") == 1
+    assert replace(values_only, strict=True).exit_code == ExitCode.OK
     assert VerifyReport().exit_code == ExitCode.OK
+
+
+def test_the_not_valid_warning_of_compare_fails_only_when_strict() -> None:
+    table = matching_sessions()
+    table.checks[0] = table.checks[0]._replace(validated=False)
+    report = VerifyReport(compare_spec(spec(), catalog(table)))
+    assert problems(report.findings) == [
+        ("warning", "check", "sessions CHECK (status::text = 'a'::text)", "validated", "NOT VALID")
+    ]
+    assert report.exit_code == ExitCode.OK
+    assert replace(report, strict=True).exit_code == ExitCode.SCHEMA_MISMATCH
 
 
 def test_json_has_the_documented_shape() -> None:
@@ -291,14 +329,40 @@ def test_json_has_the_documented_shape() -> None:
     assert set(data) == {"version", "command", "ok", "exit_code", "strict", "summary", "checks"}
     assert data["version"] == 1 and data["ok"] is False
     assert (data["command"], data["exit_code"]) == ("verify", 6)
-    assert data["summary"] == {"checks": 5, "ok": 2, "error": 1, "warning": 1, "note": 1}
-    assert len(data["checks"]) == 5  # passing checks included
+    assert data["summary"] == {"checks": 6, "ok": 2, "error": 1, "warning": 2, "note": 1}
+    assert len(data["checks"]) == 6  # passing checks included
     for check in data["checks"]:
-        assert set(check) == {"table", "object", "kind", "expected", "actual", "status", "message"}
+        assert set(check) == {
+            "table",
+            "object",
+            "kind",
+            "expected",
+            "actual",
+            "status",
+            "fails",
+            "message",
+        }
     assert data["checks"][1]["message"] == "sessions.b: expected json, found jsonb"
+    assert [c["fails"] for c in data["checks"]] == [False, True, False, False, False, False]
 
 
-@pytest.mark.parametrize(("strict", "failures"), [(False, 1), (True, 2)])
+def test_json_fails_follows_strict() -> None:
+    out = io.StringIO()
+    render(sample_report(strict=True), "json", out)
+    data = json.loads(out.getvalue())
+    assert data["strict"] is True and data["exit_code"] == 6
+    fails = {c["object"]: c["fails"] for c in data["checks"]}
+    assert fails == {
+        "sessions.a": False,
+        "sessions.b": True,
+        "sessions.c": True,  # note
+        "sessions.d": False,  # a warning about values: never
+        "sessions.e": True,  # comment wording
+        "query q.sql": False,
+    }
+
+
+@pytest.mark.parametrize(("strict", "failures"), [(False, 1), (True, 3)])
 def test_junit_parses_with_one_suite_per_table(strict: bool, failures: int) -> None:
     out = io.StringIO()
     render(sample_report(strict), "junit", out)
@@ -306,22 +370,52 @@ def test_junit_parses_with_one_suite_per_table(strict: bool, failures: int) -> N
     assert root.tag == "testsuites" and root.get("failures") == str(failures)
     suites = {suite.get("name"): suite for suite in root.iter("testsuite")}
     assert set(suites) == {"sessions", "queries"}
-    assert len(suites["sessions"].findall("testcase")) == 4
+    assert len(suites["sessions"].findall("testcase")) == 5
     assert len(root.findall(".//failure")) == failures
     failure = root.find(".//failure")
     assert failure is not None
     assert failure.get("message") == "sessions.b: expected json, found jsonb"
+    # Every non-ok case names its severity machine-readably; ok cases carry none.
+    severity = {
+        case.get("name"): [p.get("value") for p in case.findall("properties/property")]
+        for case in root.iter("testcase")
+    }
+    assert severity == {
+        "sessions.a": [],
+        "sessions.b": ["error"],
+        "sessions.c": ["note"],
+        "sessions.d": ["warning"],
+        "sessions.e": ["warning"],
+        "query q.sql": [],
+    }
+    names = {p.get("name") for p in root.iter("property")}
+    assert names == {"severity"}
+    failed = {
+        case.get("name") for case in root.iter("testcase") if case.find("failure") is not None
+    }
+    assert failed == ({"sessions.b", "sessions.c", "sessions.e"} if strict else {"sessions.b"})
 
 
 def test_text_lists_problems_per_table_and_ends_with_the_summary() -> None:
     out = io.StringIO()
     render(sample_report(), "text", out)
     lines = out.getvalue().splitlines()
-    assert lines[0] == "sessions: 1/4 checks ok"
+    assert lines[0] == "sessions: 1/5 checks ok"
     assert any(
         "ERROR" in line and "sessions.b: expected json, found jsonb" in line for line in lines
     )
-    assert lines[-1] == ("SCHEMA MISMATCH: 5 checks, 2 ok, 1 error(s), 1 warning(s), 1 note(s)")
+    assert lines[-1] == ("SCHEMA MISMATCH: 6 checks, 2 ok, 1 error(s), 2 warning(s), 1 note(s)")
+
+
+def test_the_strict_summary_says_how_many_fail_and_why() -> None:
+    no_errors = [f for f in sample_report().findings if f.status != "error"]
+    assert VerifyReport(no_errors, strict=True).summary_line() == (
+        "SCHEMA MISMATCH: 5 checks, 2 ok, 0 error(s), 2 warning(s), 1 note(s);"
+        " strict: 2 failing (notes and schema warnings fail)"
+    )
+    assert VerifyReport(no_errors).summary_line() == (
+        "schema matches the spec: 5 checks, 2 ok, 0 error(s), 2 warning(s), 1 note(s)"
+    )
 
 
 def test_table_renders_without_a_terminal_and_auto_format_picks_text_for_pipes() -> None:

@@ -326,17 +326,22 @@ MUTATIONS: dict[str, Mutation] = {
         "table",
         "tutor_profiles",
     ),
+    # Comments are documentation the application never reads: warnings.
     "drop comment": Mutation(
         ("COMMENT ON COLUMN tutoring_sessions.grade_level IS NULL",),
-        "error",
+        "warning",
         "comment",
         "tutoring_sessions.grade_level",
+        exit_code=ExitCode.OK,
     ),
     "legacy comment wording": Mutation(
         ("COMMENT ON COLUMN tutoring_sessions.is_recurring IS 'recurring session flag'",),
-        "error",
+        "warning",
         "comment",
         "tutoring_sessions.is_recurring",
+        exit_code=ExitCode.OK,
+        message="tutoring_sessions.is_recurring: expected 'True when the session belongs to a"
+        " recurring schedule.', found 'recurring session flag'",
     ),
     "rename a column the app reads": Mutation(
         ("ALTER TABLE tutor_teaching_schedules RENAME COLUMN title TO name",),
@@ -405,8 +410,13 @@ def test_mutation_is_reported(migrated_db_url: str, name: str) -> None:
     if mutation.message is not None:
         assert finding.message == mutation.message
     assert report.exit_code == mutation.exit_code
-    if mutation.status == "note":
-        assert check(migrated_db_url, strict=True).exit_code == ExitCode.SCHEMA_MISMATCH
+    # --strict: notes and schema warnings fail; warnings about values never do.
+    strict = check(migrated_db_url, strict=True)
+    if mutation.kind == "data":
+        assert strict.exit_code == ExitCode.OK
+    else:
+        assert strict.exit_code == ExitCode.SCHEMA_MISMATCH
+        assert strict.fails(find(strict, mutation.status, mutation.kind, mutation.object))
 
 
 def test_every_difference_is_reported_not_just_the_first(migrated_db_url: str) -> None:
@@ -424,7 +434,8 @@ def test_every_difference_is_reported_not_just_the_first(migrated_db_url: str) -
     ]
     run_sql(migrated_db_url, *statements)
     report = check(migrated_db_url)
-    assert len([f for f in report.findings if f.status == "error"]) == 5
+    assert len([f for f in report.findings if f.status == "error"]) == 4
+    assert len([f for f in report.findings if f.status == "warning"]) == 1  # the comment
     assert len([f for f in report.findings if f.status == "note"]) == 1
 
 
@@ -436,6 +447,210 @@ def test_unexpected_table_listed_in_the_spec(migrated_db_url: str, tmp_path: Pat
     run_sql(migrated_db_url, "CREATE TABLE tutor_schedules (id serial PRIMARY KEY)")
     report = check(migrated_db_url, spec=spec)
     assert find(report, "error", "table", "tutor_schedules").actual == "present (table)"
+
+
+# --- severities: what fails a deploy, what fails only --strict, what never fails -----
+
+# The legacy "add session fields" script, run again after adoption, rewords the
+# five comments (astegni-legacy-states.md, section 2).
+LEGACY_COMMENTS = {
+    "session_frequency": "Frequency of the session: one-time, weekly, bi-weekly, monthly",
+    "is_recurring": "Whether this session is part of a recurring schedule",
+    "recurring_pattern": "JSON pattern for recurring sessions: {days: [], months: [], ...}",
+    "package_duration": "Duration in weeks/months if this session is part of a package",
+    "grade_level": "Grade level of the student for this tutoring session",
+}
+
+
+def test_reworded_comments_warn_and_fail_only_under_strict(
+    migrated_db_url: str, tmp_path: Path
+) -> None:
+    run_sql(
+        migrated_db_url,
+        *(
+            f"COMMENT ON COLUMN tutoring_sessions.{column} IS '{text}'"
+            for column, text in LEGACY_COMMENTS.items()
+        ),
+    )
+    report = check(migrated_db_url)
+    assert not_ok(report) == [
+        ("warning", "comment", f"tutoring_sessions.{column}") for column in LEGACY_COMMENTS
+    ]
+    assert report.exit_code == ExitCode.OK
+    found = find(report, "warning", "comment", "tutoring_sessions.session_frequency")
+    assert found.actual == repr(LEGACY_COMMENTS["session_frequency"])
+
+    done = run_cli("verify", "--database-url", migrated_db_url)
+    assert done.code == ExitCode.OK
+    assert "0 error(s), 5 warning(s)" in done.output
+    out = tmp_path / "strict.json"
+    strict = ("verify", "--database-url", migrated_db_url, "--strict")
+    done = run_cli(*strict, "--format", "json", "-o", str(out))
+    assert done.code == ExitCode.SCHEMA_MISMATCH
+    data = json.loads(out.read_text())
+    failing = [(c["status"], c["kind"]) for c in data["checks"] if c["fails"]]
+    assert failing == [("warning", "comment")] * 5
+    done = run_cli(*strict)
+    assert done.code == ExitCode.SCHEMA_MISMATCH
+    assert "strict: 5 failing" in done.output
+
+
+def test_value_warnings_never_fail_even_strict_but_a_not_valid_constraint_does(
+    migrated_db_url: str,
+) -> None:
+    run_sql(migrated_db_url, *MUTATIONS["out-of-set values"].statements)
+    strict = check(migrated_db_url, strict=True)
+    assert {(s, k) for s, k, _ in not_ok(strict)} == {("warning", "data")}
+    assert strict.exit_code == ExitCode.OK and strict.failing == []
+    run_sql(migrated_db_url, *MUTATIONS["NOT VALID check"].statements)
+    assert check(migrated_db_url).exit_code == ExitCode.OK
+    strict = check(migrated_db_url, strict=True)
+    assert [(f.status, f.kind) for f in strict.failing] == [("warning", "check")]
+    assert strict.exit_code == ExitCode.SCHEMA_MISMATCH
+
+
+# --- legacy copies: a table with a spec table's columns, holding rows ------------------
+
+# The five columns 0002 added: a copy made before it lacks them.
+NEW_COLUMNS = ("session_frequency", "is_recurring", "recurring_pattern", "package_duration")
+NEW_COLUMNS += ("grade_level",)
+
+
+def session_rows(table: str, count: int, *, first_id: int = 1) -> str:
+    """``count`` rows into a table shaped like tutoring_sessions (ids given: a copy
+    made with LIKE has no defaults)."""
+    return (
+        f"INSERT INTO {table} (id, tutor_id, subject, session_date, start_time)"
+        f" SELECT g, 1, 'Maths', DATE '2025-01-01' + g % 300, '10:00'"
+        f" FROM generate_series({first_id}, {first_id + count - 1}) AS g"
+    )
+
+
+def legacy_copies(report: VerifyReport) -> list[Finding]:
+    return [f for f in report.findings if f.kind == "legacy_copy"]
+
+
+def test_a_renamed_copy_holding_rows_is_a_note_with_both_counts(migrated_db_url: str) -> None:
+    run_sql(
+        migrated_db_url,
+        *SEED_ROWS,
+        session_rows("tutoring_sessions", 2),
+        # What the cleanup script left: the old table, before 0002's columns, with its rows.
+        "CREATE TABLE tutor_sessions (LIKE tutoring_sessions INCLUDING ALL)",
+        *(f"ALTER TABLE tutor_sessions DROP COLUMN {column}" for column in NEW_COLUMNS),
+        session_rows("tutor_sessions", 320),
+    )
+    report = check(migrated_db_url)
+    (note,) = legacy_copies(report)
+    assert (note.status, note.table, note.object) == ("note", "tutoring_sessions", "tutor_sessions")
+    assert note.message == (
+        "tutor_sessions: possible legacy copy of tutoring_sessions (has 27 of its 32 columns;"
+        " holds 320 rows while tutoring_sessions holds 2)"
+    )
+    assert note.actual == "320 rows; lacks " + ", ".join(NEW_COLUMNS)
+    assert report.exit_code == ExitCode.OK
+    strict = check(migrated_db_url, strict=True)
+    assert strict.exit_code == ExitCode.SCHEMA_MISMATCH
+    assert [f.kind for f in strict.failing] == ["legacy_copy"]
+
+    from astegni_db.verify.copies import LegacyCopy, find_legacy_copies
+
+    spec = load_spec(SPEC)
+    with psycopg.connect(migrated_db_url, autocommit=True) as conn:
+        copies = find_legacy_copies(conn, spec, read_catalog(conn, spec.tables))
+    assert copies == [
+        LegacyCopy(
+            table="tutor_sessions",
+            copy_of="tutoring_sessions",
+            shared_columns=27,
+            spec_columns=32,
+            missing_columns=NEW_COLUMNS,
+            rows=320,
+            spec_rows=2,
+        )
+    ]
+
+
+def test_a_copy_of_a_missing_spec_table_says_so(migrated_db_url: str) -> None:
+    run_sql(
+        migrated_db_url,
+        *SEED_ROWS,
+        session_rows("tutoring_sessions", 3),
+        "ALTER TABLE tutoring_sessions RENAME TO tutor_sessions",
+    )
+    report = check(migrated_db_url)
+    assert find(report, "error", "table", "tutoring_sessions")
+    (note,) = legacy_copies(report)
+    assert note.message == (
+        "tutor_sessions: possible legacy copy of tutoring_sessions (has 32 of its 32 columns;"
+        " holds 3 rows while tutoring_sessions is missing)"
+    )
+
+
+def test_row_counts_stop_past_the_cap(migrated_db_url: str) -> None:
+    from astegni_db.verify.copies import ROW_COUNT_CAP
+
+    run_sql(
+        migrated_db_url,
+        "CREATE TABLE sessions_backup (LIKE tutoring_sessions)",
+        session_rows("sessions_backup", ROW_COUNT_CAP + 5),
+    )
+    (note,) = legacy_copies(check(migrated_db_url))
+    assert note.object == "sessions_backup"
+    assert f"holds more than {ROW_COUNT_CAP} rows while tutoring_sessions holds 0" in note.message
+
+
+def test_no_note_for_an_empty_copy_or_tables_that_are_not_copies(migrated_db_url: str) -> None:
+    columns = load_spec(SPEC).tables["tutoring_sessions"].columns
+    all_but_the_key = ", ".join(f"{column} text" for column in columns if column != "id")
+    run_sql(
+        migrated_db_url,
+        # A copy without rows: nothing to lose.
+        "CREATE TABLE tutor_sessions (LIKE tutoring_sessions)",
+        # Unrelated, with rows, sharing a few names.
+        "CREATE TABLE payments (id integer PRIMARY KEY, tutor_id integer, status text,"
+        " amount double precision, created_at timestamp)",
+        "INSERT INTO payments VALUES (1, 1, 'paid', 10, now())",
+        # Every column but the primary key.
+        f"CREATE TABLE sessions_without_id ({all_but_the_key})",
+        "INSERT INTO sessions_without_id (subject) VALUES ('Maths')",
+        # Off the search_path, and bookkeeping: never looked at.
+        "CREATE SCHEMA archive",
+        "CREATE TABLE archive.tutoring_sessions_2024 (LIKE tutoring_sessions)",
+        session_rows("archive.tutoring_sessions_2024", 4),
+        "CREATE TABLE _astegni_db_sessions_backup (LIKE tutoring_sessions)",
+        session_rows("_astegni_db_sessions_backup", 4),
+    )
+    report = check(migrated_db_url)
+    assert legacy_copies(report) == []
+    assert check(migrated_db_url, strict=True).exit_code == ExitCode.OK
+    # The same empty copy is reported once it holds a row.
+    run_sql(migrated_db_url, session_rows("tutor_sessions", 1))
+    assert [f.object for f in legacy_copies(check(migrated_db_url))] == ["tutor_sessions"]
+
+
+def test_a_locked_copy_is_waited_for_no_longer_than_the_lock_timeout(
+    migrated_db_url: str,
+) -> None:
+    from astegni_db.errors import LockNotAcquired
+    from astegni_db.settings import parse_database_url
+    from astegni_db.verify.run import verify
+
+    run_sql(
+        migrated_db_url,
+        "CREATE TABLE tutor_sessions (LIKE tutoring_sessions)",
+        session_rows("tutor_sessions", 5),
+    )
+    with psycopg.connect(migrated_db_url) as holder:
+        holder.execute("LOCK TABLE tutor_sessions IN ACCESS EXCLUSIVE MODE")
+        pid = holder.info.backend_pid
+        with pytest.raises(LockNotAcquired) as raised:
+            verify(parse_database_url(migrated_db_url, "test"), SPEC, QUERIES, lock_timeout_s=0.2)
+        holder.rollback()
+    message = raised.value.message
+    assert "could not count the rows of tutor_sessions (legacy copy check)" in message
+    assert f"pid {pid}" in message
+    assert "holds ACCESS EXCLUSIVE on tutor_sessions" in message
 
 
 # --- who may run it, and what it costs ---------------------------------------------
@@ -473,12 +688,26 @@ def test_role_that_cannot_read_rows_still_verifies_the_schema(
     migrated_db_url: str, login_role: tuple[str, str]
 ) -> None:
     _, url = login_role
+    run_sql(
+        migrated_db_url,
+        "CREATE TABLE tutor_sessions (LIKE tutoring_sessions)",
+        session_rows("tutor_sessions", 5),
+    )
     report = check(url)
     assert {f.kind for f in report.findings if f.status != "ok"} == {"data"}
     assert find(report, "warning", "data", "tutoring_sessions.status").actual == "permission denied"
+    # A possible copy it may not count is said to be not counted, not passed over.
+    copy = find(report, "warning", "data", "tutor_sessions")
+    assert copy.message.startswith(
+        "tutor_sessions: possible legacy copy of tutoring_sessions (has 32 of its 32 columns);"
+        " rows not counted: "
+    )
+    assert "permission denied" in copy.message
     # PREPARE analyses without privilege checks: the query checks still ran.
     assert all(f.status == "ok" for f in report.findings if f.kind == "query")
     assert report.exit_code == ExitCode.OK
+    # Rows it may not read are about values: they never fail, even under --strict.
+    assert check(url, strict=True).exit_code == ExitCode.OK
 
 
 def test_verify_never_writes(migrated_db_url: str, tmp_path: Path) -> None:
@@ -652,6 +881,8 @@ def test_json_and_junit_outputs_of_a_mismatch(migrated_db_url: str, tmp_path: Pa
         migrated_db_url,
         *MUTATIONS["json to jsonb"].statements,
         *MUTATIONS["extra column"].statements,
+        *MUTATIONS["legacy comment wording"].statements,
+        *MUTATIONS["out-of-set values"].statements,
     )
     out = tmp_path / "report.json"
     done = run_cli("verify", "--database-url", migrated_db_url, "--format", "json", "-o", str(out))
@@ -659,6 +890,7 @@ def test_json_and_junit_outputs_of_a_mismatch(migrated_db_url: str, tmp_path: Pa
     data = json.loads(out.read_text())
     assert data["version"] == 1 and data["ok"] is False
     assert data["summary"]["error"] == 1 and data["summary"]["note"] == 1
+    assert data["summary"]["warning"] == 3  # the comment; session_frequency and status values
     assert data["summary"]["checks"] == len(data["checks"]) > 200
     (error,) = [c for c in data["checks"] if c["status"] == "error"]
     assert error == {
@@ -668,14 +900,42 @@ def test_json_and_junit_outputs_of_a_mismatch(migrated_db_url: str, tmp_path: Pa
         "expected": "json",
         "actual": "jsonb",
         "status": "error",
+        "fails": True,
         "message": "tutoring_sessions.recurring_pattern: expected json, found jsonb",
     }
+    assert [c["object"] for c in data["checks"] if c["fails"]] == [error["object"]]
     done = run_cli("verify", "--database-url", migrated_db_url, "--format", "junit", "--strict")
     assert done.code == ExitCode.SCHEMA_MISMATCH
     root = ET.fromstring(done.stdout)
-    assert len(root.findall(".//failure")) == 2  # strict: the note fails too
-    sessions = next(s for s in root.iter("testsuite") if s.get("name") == "tutoring_sessions")
-    assert sessions.get("failures") == "2"
+    # strict: the note and the comment warning fail too; the data warnings do not.
+    failed = {
+        (case.get("classname"), case.get("name"))
+        for case in root.iter("testcase")
+        if case.find("failure") is not None
+    }
+    assert failed == {
+        ("tutoring_sessions.type", "tutoring_sessions.recurring_pattern"),
+        ("tutoring_sessions.column", "tutoring_sessions.reminder_sent"),
+        ("tutoring_sessions.comment", "tutoring_sessions.is_recurring"),
+    }
+    suite = next(s for s in root.iter("testsuite") if s.get("name") == "tutoring_sessions")
+    assert suite.get("failures") == "3"
+    severities = {
+        (case.get("classname"), case.get("name")): case.find("properties/property")
+        for case in root.iter("testcase")
+    }
+    labelled = {
+        key: (prop.get("name"), prop.get("value"))
+        for key, prop in severities.items()
+        if prop is not None
+    }
+    assert labelled == {
+        ("tutoring_sessions.type", "tutoring_sessions.recurring_pattern"): ("severity", "error"),
+        ("tutoring_sessions.column", "tutoring_sessions.reminder_sent"): ("severity", "note"),
+        ("tutoring_sessions.comment", "tutoring_sessions.is_recurring"): ("severity", "warning"),
+        ("tutoring_sessions.data", "tutoring_sessions.session_frequency"): ("severity", "warning"),
+        ("tutoring_sessions.data", "tutoring_sessions.status"): ("severity", "warning"),
+    }
 
 
 def test_junit_beside_the_text_report_in_one_run(migrated_db_url: str, tmp_path: Path) -> None:

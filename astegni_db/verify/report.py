@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TextIO
 
 from astegni_db.errors import ExitCode
 from astegni_db.reporting import JunitCase, JunitFailure, JunitSuite
-from astegni_db.verify.findings import STATUSES, Finding, Status
+from astegni_db.verify.findings import STATUSES, VALUE_KINDS, Finding, Status
 
 if TYPE_CHECKING:
     from astegni_db.output import Ui
@@ -27,7 +27,7 @@ class VerifyReport:
     command: ClassVar[str] = "verify"
 
     findings: list[Finding] = field(default_factory=list)
-    strict: bool = False  # notes (extra columns, extra indexes...) fail too
+    strict: bool = False  # notes and schema warnings fail too (see fails)
     as_table: bool = False  # text drawn as rich tables (the "table" format)
 
     def count(self, status: Status) -> int:
@@ -38,7 +38,18 @@ class VerifyReport:
         return [finding for finding in self.findings if self.fails(finding)]
 
     def fails(self, finding: Finding) -> bool:
-        return finding.status == "error" or (self.strict and finding.status == "note")
+        """Whether ``finding`` fails this run: the one severity rule of verify.
+
+        Errors always fail. Under --strict, notes and schema warnings (comment
+        wording, NOT VALID constraints) fail too; warnings about values (kind
+        "data": rows outside the documented sets, rows the role may not read)
+        never do, since no schema change the deploy could make would fix them.
+        """
+        if finding.status == "error":
+            return True
+        if not self.strict or finding.status == "ok":
+            return False
+        return finding.status == "note" or finding.kind not in VALUE_KINDS
 
     @property
     def ok(self) -> bool:
@@ -54,11 +65,14 @@ class VerifyReport:
     def summary_line(self) -> str:
         counts = self.summary()
         verdict = "schema matches the spec" if self.ok else "SCHEMA MISMATCH"
-        strict = " (strict: notes fail)" if self.strict else ""
-        return (
-            f"{verdict}{strict}: {counts['checks']} checks, {counts['ok']} ok, "
+        line = (
+            f"{verdict}: {counts['checks']} checks, {counts['ok']} ok, "
             f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['note']} note(s)"
         )
+        if self.strict:
+            # Under --strict the failures are not just the errors: say how many.
+            line += f"; strict: {len(self.failing)} failing (notes and schema warnings fail)"
+        return line
 
     def by_table(self) -> dict[str, list[Finding]]:
         groups: dict[str, list[Finding]] = {}
@@ -78,6 +92,7 @@ class VerifyReport:
                     "expected": f.expected,
                     "actual": f.actual,
                     "status": f.status,
+                    "fails": self.fails(f),
                     "message": f.message,
                 }
                 for f in self.findings
@@ -131,9 +146,20 @@ class VerifyReport:
                 finding.kind,
                 f"expected: {finding.expected}\nfound: {finding.actual}",
             )
-        # Warnings and notes do not fail the build but stay visible in CI.
-        output = f"{finding.status}: {finding.message}" if finding.status != "ok" else None
-        return JunitCase(f"{table}.{finding.kind}", finding.object, failure=failure, output=output)
+        # Warnings and notes do not fail the build (unless strict) but stay visible
+        # in CI; every non-ok case names its severity for tools that read it.
+        output = None
+        properties: tuple[tuple[str, str], ...] = ()
+        if finding.status != "ok":
+            output = f"{finding.status}: {finding.message}"
+            properties = (("severity", finding.status),)
+        return JunitCase(
+            f"{table}.{finding.kind}",
+            finding.object,
+            failure=failure,
+            output=output,
+            properties=properties,
+        )
 
 
 def auto_format(stream: TextIO) -> Format:
