@@ -504,11 +504,22 @@ def cli() -> None:
 @lock_options
 @format_option("text", "json")
 @click.option("--dry-run", is_flag=True, help="Print the SQL that would run; change nothing.")
-@spec_option("Spec whose documented value sets are checked after migrating (skipped if absent).")
+@spec_option(
+    "Spec whose tables are described before and after (what changed, and its consequence)"
+    " and whose documented value sets are checked after migrating (skipped if absent)."
+)
 @click.option(
     "--no-data-check",
     is_flag=True,
     help="Do not count legacy values outside the spec's documented sets after migrating.",
+)
+@click.option(
+    "--data-check-timeout",
+    "data_check_timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Stop counting legacy values after SECONDS and warn instead (default 2; "
+    "0 skips the count). A big table is sampled; `verify` counts exactly.",
 )
 @click.option(
     "--accept-changes",
@@ -526,6 +537,7 @@ def migrate(
     dry_run: bool,
     spec_path: Path,
     no_data_check: bool,
+    data_check_timeout: float | None,
     accept_changes: bool,
     allow_out_of_order: bool,
 ) -> None:
@@ -556,7 +568,10 @@ def migrate(
         migrations_dir,
         options,
         on_event=_progress if fmt == "text" else api.no_events,
-        data_check_spec=None if no_data_check else spec_path,
+        # With a spec, what the migrations changed is always described;
+        # --no-data-check only skips counting the legacy values.
+        data_check_spec=spec_path,
+        data_check_timeout_s=0 if no_data_check else data_check_timeout,
     )
     finish(report, fmt)
 
@@ -672,7 +687,12 @@ def new(migrations_dir: Path, name: str) -> None:
     help="The application's queries, checked against the live schema (never run on data).",
 )
 @click.option("--no-queries", is_flag=True, help="Skip the application-query checks.")
-@click.option("--strict", is_flag=True, help="Columns and indexes the spec does not know fail too.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Notes (columns, indexes the spec does not know, legacy copies) and schema warnings"
+    " (comment wording, NOT VALID) fail too; warnings about values never fail.",
+)
 @format_option(
     "table",
     "text",

@@ -23,7 +23,9 @@ from tests.helpers import (
     PROJECT_MIGRATIONS,
     REPO,
     SCHEDULE_FIELDS,
+    SERVER_DEFAULTS,
     SESSIONS_INDEX,
+    SPEC,
     copy_migrations,
     run_cli,
 )
@@ -224,7 +226,7 @@ def test_rollback_and_reapply(empty_db_url: str) -> None:
     assert res.code == 0, res.output
     assert not set(NEW_COLUMNS) & set(columns(empty_db_url, "tutoring_sessions"))
     pending = api.status(empty_db_url, MIGRATIONS_DIR).plan.pending
-    assert [e.id for e in pending] == [SCHEDULE_FIELDS, SESSIONS_INDEX]
+    assert [e.id for e in pending] == [SCHEDULE_FIELDS, SESSIONS_INDEX, SERVER_DEFAULTS]
 
     api.rollback(empty_db_url, MIGRATIONS_DIR, api.RollbackSelection(all=True))
     assert scalar(empty_db_url, "SELECT to_regclass('tutoring_sessions')") is None
@@ -255,10 +257,11 @@ def test_rollback_confirms_and_runs_in_one_locked_session(
     to_baseline = api.RollbackSelection(to=BASELINE)
     report = api.rollback(migrated_db_url, migrations, to_baseline, confirm=confirm)
     ((question, action),) = asked
-    assert action == f"roll back {SESSIONS_INDEX}, {SCHEDULE_FIELDS}"
-    assert question.startswith(f"Roll back {SESSIONS_INDEX}, {SCHEDULE_FIELDS} on ")
+    newest_first = [SERVER_DEFAULTS, SESSIONS_INDEX, SCHEDULE_FIELDS]
+    assert action == f"roll back {', '.join(newest_first)}"
+    assert question.startswith(f"Roll back {', '.join(newest_first)} on ")
     assert "***" in question or "@" not in question  # the URL is shown redacted
-    assert [r.migration_id for r in report.rolled_back] == [SESSIONS_INDEX, SCHEDULE_FIELDS]
+    assert [r.migration_id for r in report.rolled_back] == newest_first
     assert not set(NEW_COLUMNS) & set(columns(migrated_db_url, "tutoring_sessions"))
 
 
@@ -528,3 +531,198 @@ def test_if_not_exists_chatter_is_dropped_but_raised_notices_are_kept(
     result = api.migrate(empty_db_url, migrations)
     notes = [n for r in result.applied for n in r.notices]
     assert notes == ["notice: normalise the Weekly rows before adding a CHECK"]
+
+
+# --- what convergence changed, and the bounded data check (issue 13, parts 4 and 5) --------
+
+
+def test_state_4_migrate_names_the_dropped_legacy_defaults_and_their_consequence(
+    empty_db_url: str,
+) -> None:
+    from tests.legacy_states import build_state_4
+
+    build_state_4(empty_db_url)
+    report = api.migrate(empty_db_url, MIGRATIONS_DIR, data_check_spec=SPEC)
+    lines = [c.describe() for c in report.behaviour_changes]
+    assert (
+        "tutoring_sessions.session_frequency: dropped legacy default "
+        "'one-time'::character varying: rows inserted without this column now get NULL"
+    ) in lines, lines
+    assert (
+        "tutoring_sessions.is_recurring: dropped legacy default false: "
+        "rows inserted without this column now get NULL"
+    ) in lines, lines
+    # 0002's own comments replaced the transactional script's, and 0003 built its index.
+    assert any(
+        line.startswith("tutoring_sessions.session_frequency: comment rewritten") for line in lines
+    )
+    assert any("index tutoring_sessions_tutor_date_idx added" in line for line in lines), lines
+    assert report.behaviour_warnings == []
+    # Nothing else about the table changed: no line about a column 0002 found in place.
+    assert not any(line.startswith("tutoring_sessions.grade_level: column") for line in lines)
+
+
+def test_state_4_cli_json_lists_behaviour_changes(empty_db_url: str) -> None:
+    from tests.legacy_states import build_state_4
+
+    build_state_4(empty_db_url)
+    res = run_cli("migrate", "--format", "json", "--database-url", empty_db_url)
+    assert res.code == 0, res.output
+    changes = json.loads(res.stdout)["behaviour_changes"]
+    dropped = {c["column"]: c for c in changes if c["change"].startswith("dropped legacy default")}
+    assert dropped["session_frequency"] == {
+        "table": "tutoring_sessions",
+        "column": "session_frequency",
+        "change": "dropped legacy default 'one-time'::character varying",
+        "before": "'one-time'::character varying",
+        "after": None,
+        "consequence": "rows inserted without this column now get NULL",
+    }
+    assert dropped["is_recurring"]["before"] == "false"
+    assert dropped["is_recurring"]["consequence"] == (
+        "rows inserted without this column now get NULL"
+    )
+
+
+def test_state_4_cli_text_has_a_changed_behaviour_block(empty_db_url: str) -> None:
+    from tests.legacy_states import build_state_4
+
+    build_state_4(empty_db_url)
+    res = run_cli("migrate", "--database-url", empty_db_url)
+    assert res.code == 0, res.output
+    assert "changed behaviour:" in res.stdout
+    assert (
+        "  tutoring_sessions.is_recurring: dropped legacy default false: "
+        "rows inserted without this column now get NULL"
+    ) in res.stdout
+
+
+def test_fresh_database_reports_tables_created_and_a_noop_reports_nothing(
+    empty_db_url: str,
+) -> None:
+    report = api.migrate(empty_db_url, MIGRATIONS_DIR, data_check_spec=SPEC)
+    created = {c.table for c in report.behaviour_changes if c.change.startswith("table created")}
+    assert "tutoring_sessions" in created and "users" in created
+    # A created table's columns come with it, not as news of their own.
+    assert all(c.column is None for c in report.behaviour_changes)
+    again = api.migrate(empty_db_url, MIGRATIONS_DIR, data_check_spec=SPEC)
+    assert (again.applied, again.behaviour_changes, again.behaviour_warnings) == ([], [], [])
+    assert again.json_body()["behaviour_changes"] == []
+
+
+def test_state_1_reports_the_added_columns(empty_db_url: str) -> None:
+    from tests.legacy_states import build_state_1
+
+    build_state_1(empty_db_url)
+    report = api.migrate(empty_db_url, MIGRATIONS_DIR, data_check_spec=SPEC)
+    added = {
+        c.column: c.consequence
+        for c in report.behaviour_changes
+        if c.change.startswith("column added")
+    }
+    assert set(added) == set(NEW_COLUMNS)
+    assert added["grade_level"] == "existing rows read NULL; rows inserted without it get NULL"
+
+
+def test_without_a_spec_no_changes_are_described(empty_db_url: str, tmp_path: Path) -> None:
+    report = api.migrate(empty_db_url, MIGRATIONS_DIR, data_check_spec=tmp_path / "none.toml")
+    assert report.applied and report.behaviour_changes == []
+
+
+def test_a_locked_table_after_migrating_leaves_changes_undescribed_not_failed(
+    empty_db_url: str, tmp_path: Path
+) -> None:
+    """The second look waits no longer than the session's lock_timeout, then warns."""
+    api.migrate(empty_db_url, MIGRATIONS_DIR)
+    migrations = copy_migrations(tmp_path / "m")
+    # The migration commits, then takes the table lock from another session before
+    # migrate looks again: a CHECK makes the catalog read open the table.
+    (migrations / "0009_lock.sql").write_text(
+        "ALTER TABLE tutoring_sessions ADD CONSTRAINT duration_positive CHECK (duration > 0);\n"
+    )
+    holder = psycopg.connect(empty_db_url)
+    from astegni_db.migrating.attempts import Event
+
+    def lock_after_commit(event: Event) -> None:
+        if event.kind == "done":
+            holder.execute("LOCK TABLE tutoring_sessions IN ACCESS EXCLUSIVE MODE")
+
+    try:
+        report = api.migrate(
+            empty_db_url,
+            migrations,
+            api.MigrateOptions(lock_timeout_s=0.5),
+            on_event=lock_after_commit,
+            data_check_spec=SPEC,
+            data_check_timeout_s=0,
+        )
+    finally:
+        holder.close()
+    assert [r.migration_id for r in report.applied] == ["0009_lock"]
+    assert report.exit_code == 0 and report.behaviour_changes == []
+    [warning] = report.behaviour_warnings
+    assert warning.startswith("changes not described: "), warning
+    assert "0009_lock" in [m for m, _ in yoyo_log_ops(empty_db_url)]
+
+
+def test_data_check_on_a_big_table_is_sampled_and_labelled(empty_db_url: str) -> None:
+    from tests.legacy_states import add_bulk_sessions, build_state_4
+
+    build_state_4(empty_db_url)
+    add_bulk_sessions(empty_db_url, 300_000)  # VACUUM ANALYZE: reltuples says 300k
+    report = api.migrate(empty_db_url, MIGRATIONS_DIR, data_check_spec=SPEC)
+    status = [w for w in report.data_warnings if w.startswith("tutoring_sessions.status")]
+    assert len(status) == 1, report.data_warnings
+    assert "≈" in status[0] and "sampled estimate" in status[0], status[0]
+    assert "`astegni-db verify` counts exactly" in status[0]
+    # verify is the explicit check: its count is exact.
+    exact = [
+        f.message
+        for f in api.verify(empty_db_url, SPEC, None).findings
+        if f.object == "tutoring_sessions.status" and f.kind == "data"
+    ]
+    assert exact and "≈" not in exact[0] and "'missed' x" in exact[0], exact
+
+
+def test_data_check_small_table_counts_exactly(empty_db_url: str) -> None:
+    from tests.legacy_states import build_state_4
+
+    build_state_4(empty_db_url)
+    report = api.migrate(empty_db_url, MIGRATIONS_DIR, data_check_spec=SPEC)
+    assert report.data_warnings and not any("≈" in w for w in report.data_warnings)
+
+
+def test_data_check_timeout_is_a_warning_and_the_migration_stands(empty_db_url: str) -> None:
+    from tests.legacy_states import add_bulk_sessions, build_state_4
+
+    build_state_4(empty_db_url)
+    # 50k rows: counted exactly (below the sampling threshold), in far more than 1 ms.
+    add_bulk_sessions(empty_db_url, 50_000)
+    res = run_cli(
+        "migrate",
+        "--format",
+        "json",
+        "--data-check-timeout",
+        "0.001",
+        "--database-url",
+        empty_db_url,
+    )
+    assert res.code == 0, res.output
+    payload = json.loads(res.stdout)
+    assert payload["data_warnings"] == [
+        "values not checked within 0.001 s; run `astegni-db verify` for the full count"
+    ]
+    assert [a["id"] for a in payload["applied"]] == list(PROJECT_MIGRATIONS)
+    assert api.status(empty_db_url, MIGRATIONS_DIR).plan.pending == []
+
+
+def test_data_check_timeout_zero_skips_the_count(empty_db_url: str) -> None:
+    from tests.legacy_states import build_state_4
+
+    build_state_4(empty_db_url)
+    res = run_cli(
+        "migrate", "--format", "json", "--data-check-timeout", "0", "--database-url", empty_db_url
+    )
+    assert res.code == 0, res.output
+    payload = json.loads(res.stdout)
+    assert payload["data_warnings"] == [] and payload["behaviour_changes"]

@@ -15,14 +15,21 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from astegni_db import db, settings
-from astegni_db.errors import Aborted, ConfigError, IntegrityFailure, MigrationFailed
+from astegni_db.errors import (
+    Aborted,
+    ConfigError,
+    IntegrityFailure,
+    LockNotAcquired,
+    MigrationFailed,
+)
 from astegni_db.migrating import bookkeeping, runner
 from astegni_db.migrating.attempts import Event, EventSink, RetryPolicy
 from astegni_db.migrating.plan import Entry, Plan, State
 from astegni_db.migrating.reports import (
+    BehaviourChange,
     DryRunReport,
     MigrateReport,
     RepairReport,
@@ -38,9 +45,20 @@ from astegni_db.migrating.session import (
 )
 from astegni_db.settings import DatabaseTarget
 
+if TYPE_CHECKING:
+    import psycopg
+
 # Asked before a rollback or repair runs: (question for a person, what will be
 # done). True goes ahead; False aborts and changes nothing.
 Confirm = Callable[[str, str], bool]
+
+# What migrate is told to look at before the first migration and after the last
+# (api.migrate passes a catalog reader), and how two looks become changes. Passed
+# in: the migration engine knows nothing of catalogs or specs.
+Observed = TypeVar("Observed")
+Observe = Callable[["psycopg.Connection[Any]"], Observed]
+Compare = Callable[[Observed, Observed], list[BehaviourChange]]
+Described = tuple[list[BehaviourChange], list[str]]  # the changes; why they are not described
 
 
 def _no_events(event: Event) -> None:
@@ -104,8 +122,18 @@ def migrate(
     migrations_dir: Path,
     options: MigrateOptions | None = None,
     on_event: EventSink = _no_events,
+    *,
+    observe: Observe[Observed] | None = None,
+    compare: Compare[Observed] | None = None,
 ) -> MigrateReport:
-    """Apply every pending migration, each atomically with its bookkeeping."""
+    """Apply every pending migration, each atomically with its bookkeeping.
+
+    With ``observe`` and ``compare``, and only when something is pending,
+    ``observe(conn)`` runs on the locked session before the first migration and
+    after the last; ``compare(before, after)`` becomes the report's
+    behaviour_changes. Both reads wait for table locks no longer than the
+    session's lock_timeout.
+    """
     options = options or MigrateOptions()
     started = time.perf_counter()
     with _session(target, migrations_dir, "migrate", options) as session:
@@ -128,12 +156,20 @@ def migrate(
                 hint="rename them to sort last, or pass --allow-out-of-order",
             )
         adopted = _adopt_untracked(session)
+        # Looked at before anything runs, so a failure there (a spec that does
+        # not load) stops the migrate with nothing changed.
+        look_again = (
+            _watch(session, observe, compare)
+            if observe is not None and compare is not None and plan.pending
+            else None
+        )
         applied = [
             runner.run_one(
                 session.backend, target, mf, migrations[mf.id], "apply", options.policy, on_event
             )
             for mf in files_of(plan.pending)
         ]
+        changes, undescribed = look_again() if look_again is not None else ([], [])
     return MigrateReport(
         database=target.redacted,
         dbname=target.dbname,
@@ -142,7 +178,42 @@ def migrate(
         adopted=adopted,
         repaired=repaired,
         duration_ms=(time.perf_counter() - started) * 1000,
+        behaviour_changes=changes,
+        behaviour_warnings=undescribed,
     )
+
+
+def _watch(
+    session: LockedSession, observe: Observe[Observed], compare: Compare[Observed]
+) -> Callable[[], Described]:
+    """Observe now; the function returned observes again and says what changed.
+
+    A table lock another session holds past the session's lock_timeout leaves
+    the changes undescribed, never fails the run: by the second look the
+    migrations have committed.
+    """
+    import psycopg
+
+    gave_up = (LockNotAcquired, psycopg.errors.LockNotAvailable)
+    try:
+        before = observe(session.conn)
+    except gave_up as exc:
+        reason = _undescribed(exc)
+        return lambda: ([], [reason])
+
+    def look_again() -> Described:
+        try:
+            after = observe(session.conn)
+        except gave_up as exc:
+            return [], [_undescribed(exc)]
+        return compare(before, after), []
+
+    return look_again
+
+
+def _undescribed(exc: Exception) -> str:
+    why = exc.message if isinstance(exc, LockNotAcquired) else db.describe_db_error(exc)
+    return f"changes not described: {why}"
 
 
 def rollback(

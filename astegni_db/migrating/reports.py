@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from astegni_db.errors import ExitCode
 from astegni_db.migrating.attempts import Event, StepResult
@@ -30,6 +30,29 @@ def describe_event(event: Event) -> tuple[str, str | None]:
     return f"  {event.migration_id} {done} in {event.duration_ms:.0f} ms{tries}", "green"
 
 
+class BehaviourChange(Protocol):
+    """One change in how a table behaves, with its consequence (verify/changes.Change is one).
+
+    A protocol, so that the migration engine renders what the verify layer
+    describes without importing it.
+    """
+
+    @property
+    def table(self) -> str: ...
+    @property
+    def column(self) -> str | None: ...
+    @property
+    def change(self) -> str: ...
+    @property
+    def before(self) -> str | None: ...
+    @property
+    def after(self) -> str | None: ...
+    @property
+    def consequence(self) -> str: ...
+
+    def describe(self) -> str: ...
+
+
 @dataclass
 class MigrateReport:
     command: ClassVar[str] = "migrate"
@@ -41,6 +64,10 @@ class MigrateReport:
     adopted: list[str]  # applied earlier by another tool; checksum recorded now
     repaired: list[str]
     duration_ms: float
+    # What the migrations changed in the spec's tables, and what that means for
+    # the application (empty unless migrate was given a spec and applied something).
+    behaviour_changes: list[BehaviourChange] = field(default_factory=list)
+    behaviour_warnings: list[str] = field(default_factory=list)  # why they went undescribed
     data_warnings: list[str] = field(default_factory=list)  # filled in by api.migrate
     exit_code: ExitCode = ExitCode.OK
 
@@ -63,6 +90,18 @@ class MigrateReport:
             "adopted": self.adopted,
             "repaired": self.repaired,
             "notices": self.notices,
+            "behaviour_changes": [
+                {
+                    "table": c.table,
+                    "column": c.column,
+                    "change": c.change,
+                    "before": c.before,
+                    "after": c.after,
+                    "consequence": c.consequence,
+                }
+                for c in self.behaviour_changes
+            ],
+            "behaviour_warnings": self.behaviour_warnings,
             "data_warnings": self.data_warnings,
             "duration_ms": round(self.duration_ms, 1),
         }
@@ -72,6 +111,14 @@ class MigrateReport:
             ui.say(f"  {line}")
         for notice in self.notices:
             ui.say(f"  {notice}", style="yellow")
+        # On stdout, with the result: what the application will notice is part
+        # of what this run did (a dropped default makes old code write NULL).
+        if self.behaviour_changes:
+            ui.out("changed behaviour:")
+        for change in self.behaviour_changes:
+            ui.out(f"  {change.describe()}")
+        for warning in self.behaviour_warnings:
+            ui.say(f"  changed behaviour: {warning}", "yellow")
         for warning in self.data_warnings:
             ui.say(f"  data warning: {warning} (kept as is; see `astegni-db verify`)", "yellow")
         if self.applied:
