@@ -23,6 +23,8 @@ from astegni_db.errors import AstegniError
 from astegni_db.settings import DatabaseTarget
 
 if TYPE_CHECKING:
+    from astegni_db.converging.planner import PlanOptions
+    from astegni_db.converging.report import PlanReport
     from astegni_db.devdb import DevReport
     from astegni_db.lint.context import Runner
     from astegni_db.lint.report import LintReport
@@ -48,6 +50,7 @@ _LAZY_NAMES = {
     "MigrateOptions": "astegni_db.migrating.commands",
     "RollbackSelection": "astegni_db.migrating.commands",
     "RetryPolicy": "astegni_db.migrating.runner",
+    "PlanOptions": "astegni_db.converging.planner",
 }
 
 
@@ -234,6 +237,38 @@ def inspect(
     from astegni_db.verify.inspect import inspect as run_inspect
 
     return run_inspect(as_target(database), spec_path)
+
+
+def plan(
+    database: DatabaseTarget | str,
+    spec_path: Path = settings.DEFAULT_SPEC,
+    migrations_dir: Path = settings.DEFAULT_MIGRATIONS_DIR,
+    options: PlanOptions | None = None,
+    *,
+    name: str | None = None,
+    queries_dir: Path | None = settings.DEFAULT_QUERIES,
+) -> PlanReport:
+    """The migrations that bring the live database to the spec: rendered, parsed and
+    linted, not written (``write_plan`` writes them). Reads only."""
+    from astegni_db.converging.run import DEFAULT_NAME
+    from astegni_db.converging.run import plan as run_plan
+
+    queries = queries_dir if queries_dir is not None and queries_dir.is_dir() else None
+    return run_plan(
+        as_target(database),
+        spec_path,
+        migrations_dir,
+        options,
+        name=name or DEFAULT_NAME,
+        queries_dir=queries,
+    )
+
+
+def write_plan(report: PlanReport) -> PlanReport:
+    """Write a plan's migration files into its migrations directory."""
+    from astegni_db.converging.run import write_plan as run_write_plan
+
+    return run_write_plan(report)
 
 
 def lint(

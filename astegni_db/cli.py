@@ -749,6 +749,93 @@ def inspect(spec_path: Path, output: Path | None) -> None:
 
 
 @cli.command()
+@database_options
+@spec_option()
+@migrations_option
+@click.option(
+    "--name",
+    default=None,
+    metavar="NAME",
+    help="The new migrations' name (default: converge_to_spec).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan and its SQL; write nothing.")
+@click.option(
+    "--drop-extra",
+    is_flag=True,
+    help="Also drop extra columns (their values are lost: the plan shows how many), "
+    "extra indexes, and extra tables while they are empty.",
+)
+@click.option(
+    "--move-aside",
+    "move_aside",
+    multiple=True,
+    metavar="TABLE",
+    help="Rename the live TABLE, which has another table's shape, out of the spec's way "
+    "(every row kept) and create the spec's table (repeatable).",
+)
+@click.option(
+    "--allow-rewrite",
+    is_flag=True,
+    help="Allow type changes that rewrite the table, for columns that hold no value.",
+)
+@yes_option
+@format_option("text", "json")
+def plan(
+    spec_path: Path,
+    migrations_dir: Path,
+    name: str | None,
+    dry_run: bool,
+    drop_extra: bool,
+    move_aside: tuple[str, ...],
+    allow_rewrite: bool,
+    yes: bool,
+    fmt: str,
+) -> None:
+    """Write the migrations that bring the live database to the spec.
+
+    Reads the database (read-only) and the spec, then shows every step: what
+    differs, the SQL that closes it, the lock it takes and what changes for the
+    application. Every step is safe on a busy table: catalog-only DDL,
+    constraints added NOT VALID and validated in a later migration, indexes built
+    CONCURRENTLY. Nothing holding data is dropped unless --drop-extra says so.
+    Differences that need a person get a named procedure (exit 6). The files are
+    linted before they are written, after a confirmation (--yes without a terminal).
+
+    \b
+    Examples:
+      astegni-db plan --dry-run
+      astegni-db plan --yes && astegni-db migrate && astegni-db verify
+      astegni-db plan --move-aside tutor_teaching_schedules
+    """
+    from astegni_db import api
+    from astegni_db.converging.planner import PlanOptions
+
+    _use_format(fmt)
+    options = PlanOptions(
+        drop_extra=drop_extra, allow_rewrite=allow_rewrite, move_aside=frozenset(move_aside)
+    )
+    report = api.plan(_target(), spec_path, migrations_dir, options, name=name)
+    if dry_run and fmt == "text":
+        _state().ui.write(report.plan_text())
+        for text in report.migrations:
+            _state().ui.write(
+                f"\n-- {text.migration_id}.sql\n{text.forward}"
+                f"\n-- {text.migration_id}.rollback.sql\n{text.rollback}"
+            )
+        report.shown = True
+    elif report.migrations and not dry_run:
+        if fmt == "text":
+            _state().ui.write(report.plan_text())
+            report.shown = True
+        question = f"Write {len(report.migrations)} migration(s) into {migrations_dir}?"
+        if _confirm_unless(yes)(question, "write the plan"):
+            api.write_plan(report)
+        else:
+            report.declined = True
+    finish(report, fmt)
+
+
+@cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @migrations_option
 @click.option(

@@ -29,25 +29,37 @@ ROLLBACK_TEMPLATE = """\
 """
 
 
-def new_migration(directory: Path, name: str) -> tuple[Path, Path]:
+def valid_slug(name: str) -> str:
+    """``name`` as a migration id's name part, or a ConfigError saying what is allowed."""
     slug = re.sub(r"[\s\-]+", "_", name.strip().lower())
     if not _NAME.match(slug):
         raise ConfigError(
             f"invalid migration name {name!r}: use letters, digits and underscores, "
             "e.g. add_session_location_index"
         )
+    return slug
+
+
+def next_migration_number(directory: Path) -> tuple[int, str | None]:
+    """The next free number in ``directory`` and the id the new migration depends on."""
+    existing = [m.id for m in load_migration_files(directory)] if directory.is_dir() else []
+    numbers = [int(m.group(1)) for stem in existing if (m := _NUMBER.match(stem))]
+    return max(numbers, default=0) + 1, (existing[-1] if existing else None)
+
+
+def new_migration(directory: Path, name: str) -> tuple[Path, Path]:
+    slug = valid_slug(name)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create the migrations directory {directory}: {exc}") from None
-    existing = [m.id for m in load_migration_files(directory)]
-    numbers = [int(m.group(1)) for stem in existing if (m := _NUMBER.match(stem))]
-    migration_id = f"{max(numbers, default=0) + 1:04d}_{slug}"
+    number, last_id = next_migration_number(directory)
+    migration_id = f"{number:04d}_{slug}"
     forward = directory / f"{migration_id}.sql"
     back = directory / f"{migration_id}{ROLLBACK_SUFFIX}"
     if forward.exists() or back.exists():
         raise ConfigError(f"{forward} already exists")
-    depends = f"-- depends: {existing[-1]}" if existing else ""
+    depends = f"-- depends: {last_id}" if last_id else ""
     forward.write_text(
         FORWARD_TEMPLATE.format(description=slug.replace("_", " ").capitalize(), depends=depends)
     )

@@ -150,8 +150,8 @@ def compare_foreign_keys(table: TableSpec, live: LiveTable) -> list[Finding]:
     for fk in sorted(table.foreign_keys):
         obj = f"{table.name}({', '.join(fk.columns)}) foreign key"
         candidates = [found for found in live.foreign_keys if found.columns == fk.columns]
-        expected = _describe_fk(fk)
-        exact = [found for found in candidates if _describe_fk(found) == expected]
+        expected = describe_fk(fk)
+        exact = [found for found in candidates if describe_fk(found) == expected]
         chosen = (exact or candidates)[0] if candidates else None
         if chosen is not None:
             matched.add(chosen.name)
@@ -161,7 +161,7 @@ def compare_foreign_keys(table: TableSpec, live: LiveTable) -> list[Finding]:
                 obj,
                 "foreign_key",
                 expected,
-                "none" if chosen is None else _describe_fk(chosen),
+                "none" if chosen is None else describe_fk(chosen),
             )
         )
         if chosen is not None and not chosen.validated:
@@ -176,13 +176,13 @@ def compare_foreign_keys(table: TableSpec, live: LiveTable) -> list[Finding]:
                         obj,
                         "foreign_key",
                         "none",
-                        _describe_fk(extra),
+                        describe_fk(extra),
                     )
                 )
     return findings
 
 
-def _describe_fk(fk: ForeignKeySpec | LiveForeignKey) -> str:
+def describe_fk(fk: ForeignKeySpec | LiveForeignKey) -> str:
     target = f"{fk.references}({', '.join(fk.referenced_columns)})"
     text = f"-> {target} ON DELETE {fk.on_delete.upper()}"
     if fk.on_update != "no action":
