@@ -31,7 +31,8 @@ QUERIES = REPO / "checks" / "queries"
 BASELINE = "0001_baseline"
 SCHEDULE_FIELDS = "0002_tutoring_sessions_schedule_fields"
 SESSIONS_INDEX = "0003_tutoring_sessions_tutor_date_index"
-PROJECT_MIGRATIONS = (BASELINE, SCHEDULE_FIELDS, SESSIONS_INDEX)
+SERVER_DEFAULTS = "0004_tutoring_sessions_server_defaults"
+PROJECT_MIGRATIONS = (BASELINE, SCHEDULE_FIELDS, SESSIONS_INDEX, SERVER_DEFAULTS)
 # Any line of a Python traceback; none may ever reach a user.
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/')
 # Never inherited by a CLI under test: it would point the run at another database,

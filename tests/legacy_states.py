@@ -24,11 +24,22 @@ session_frequency ...), another table referencing users, and, in states 3 and
 copies. Rows hold values outside the documented sets ('Weekly', 'One-time',
 status 'missed') because real ones do.
 
+A sixth state was not made by a script at all: ``create_all`` of the
+application's SQLAlchemy models (September 2025; astegni-legacy-states.md,
+section 1), which declare Python-side defaults only, so the tables carry no
+server default, tutor_id/student_id NOT NULL and an extra index on id.
+
+DRIFT_STATES are databases astegni-db had already adopted (migrated) before
+someone ran an old script again, and one that needs a person rather than a
+migration (astegni-legacy-states.md, sections 2 and 3). ``migrate`` alone does
+not converge them; they are not in LEGACY_STATES.
+
 Everything is deterministic (seeded), so two builds of a state are identical.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections.abc import Callable, Sequence
@@ -190,6 +201,138 @@ _TEACHING_SCHEDULES_OTHER_SCRIPT: Sequence[str] = (
     "ON tutor_teaching_schedules(created_at DESC)",
 )
 
+# --- SQLAlchemy create_all of the September-2025 models --------------------------
+
+# Exactly as SQLAlchemy 2's PostgreSQL dialect emits it: SERIAL NOT NULL and a
+# table-level PRIMARY KEY, FLOAT, bare VARCHAR, JSON, TIME/TIMESTAMP WITHOUT TIME
+# ZONE, FOREIGN KEY clauses, and no DEFAULT anywhere: the models' defaults are
+# Python-side (Column(default=...)), applied by the ORM on INSERT.
+_ORM_USERS = """
+CREATE TABLE users (
+    id SERIAL NOT NULL,
+    first_name VARCHAR NOT NULL,
+    last_name VARCHAR NOT NULL,
+    email VARCHAR NOT NULL,
+    phone VARCHAR,
+    password_hash VARCHAR NOT NULL,
+    roles JSON,
+    is_active BOOLEAN,
+    created_at TIMESTAMP WITHOUT TIME ZONE,
+    PRIMARY KEY (id),
+    UNIQUE (email)
+)"""
+
+_ORM_REFRESH_TOKENS = """
+CREATE TABLE refresh_tokens (
+    id SERIAL NOT NULL,
+    token VARCHAR NOT NULL,
+    user_id INTEGER,
+    expires_at TIMESTAMP WITHOUT TIME ZONE NOT NULL,
+    is_revoked BOOLEAN,
+    PRIMARY KEY (id),
+    UNIQUE (token),
+    FOREIGN KEY(user_id) REFERENCES users (id)
+)"""
+
+_ORM_TUTOR_PROFILES = """
+CREATE TABLE tutor_profiles (
+    id SERIAL NOT NULL,
+    user_id INTEGER NOT NULL,
+    bio TEXT,
+    courses JSON,
+    price FLOAT,
+    currency VARCHAR,
+    rating FLOAT,
+    is_verified BOOLEAN,
+    created_at TIMESTAMP WITHOUT TIME ZONE,
+    PRIMARY KEY (id),
+    UNIQUE (user_id),
+    FOREIGN KEY(user_id) REFERENCES users (id)
+)"""
+
+_ORM_STUDENT_PROFILES = """
+CREATE TABLE student_profiles (
+    id SERIAL NOT NULL,
+    user_id INTEGER NOT NULL,
+    grade_level VARCHAR,
+    school_name VARCHAR,
+    subjects JSON,
+    preferred_learning_mode VARCHAR,
+    created_at TIMESTAMP WITHOUT TIME ZONE,
+    PRIMARY KEY (id),
+    UNIQUE (user_id),
+    FOREIGN KEY(user_id) REFERENCES users (id)
+)"""
+
+_ORM_ENROLLMENTS = """
+CREATE TABLE tutor_student_enrollments (
+    id SERIAL NOT NULL,
+    tutor_id INTEGER,
+    student_id INTEGER,
+    subjects JSON,
+    start_date DATE,
+    session_frequency VARCHAR,
+    hourly_rate FLOAT,
+    status VARCHAR,
+    created_at TIMESTAMP WITHOUT TIME ZONE,
+    PRIMARY KEY (id),
+    FOREIGN KEY(tutor_id) REFERENCES tutor_profiles (id),
+    FOREIGN KEY(student_id) REFERENCES student_profiles (id)
+)"""
+
+# The five scheduling columns are in the model already, with the spec's types
+# and no comments; tutor_id and student_id are nullable=False there.
+_ORM_TUTORING_SESSIONS = """
+CREATE TABLE tutoring_sessions (
+    id SERIAL NOT NULL,
+    enrollment_id INTEGER,
+    tutor_id INTEGER NOT NULL,
+    student_id INTEGER NOT NULL,
+    subject VARCHAR NOT NULL,
+    topic VARCHAR,
+    session_date DATE NOT NULL,
+    start_time TIME WITHOUT TIME ZONE NOT NULL,
+    end_time TIME WITHOUT TIME ZONE,
+    duration INTEGER,
+    mode VARCHAR,
+    location VARCHAR,
+    meeting_link VARCHAR,
+    objectives TEXT,
+    topics_covered JSON,
+    materials_used JSON,
+    homework_assigned TEXT,
+    status VARCHAR,
+    student_attended BOOLEAN,
+    tutor_attended BOOLEAN,
+    tutor_notes TEXT,
+    student_feedback TEXT,
+    student_rating FLOAT,
+    amount FLOAT,
+    payment_status VARCHAR,
+    session_frequency VARCHAR(50),
+    is_recurring BOOLEAN,
+    recurring_pattern JSON,
+    package_duration INTEGER,
+    grade_level VARCHAR(50),
+    created_at TIMESTAMP WITHOUT TIME ZONE,
+    updated_at TIMESTAMP WITHOUT TIME ZONE,
+    PRIMARY KEY (id),
+    FOREIGN KEY(enrollment_id) REFERENCES tutor_student_enrollments (id),
+    FOREIGN KEY(tutor_id) REFERENCES tutor_profiles (id),
+    FOREIGN KEY(student_id) REFERENCES student_profiles (id)
+)"""
+
+_ORM_CREATE_ALL: Sequence[str] = (
+    _ORM_USERS,
+    _ORM_REFRESH_TOKENS,
+    _ORM_TUTOR_PROFILES,
+    _ORM_STUDENT_PROFILES,
+    _ORM_ENROLLMENTS,
+    _ORM_TUTORING_SESSIONS,
+    # id = Column(Integer, primary_key=True, index=True): redundant with the key.
+    "CREATE INDEX ix_tutoring_sessions_id ON tutoring_sessions (id)",
+)
+
 # --- the three scripts for the seed's change, as they were written -------------
 
 # run_session_migration.py: one commit per column.
@@ -239,6 +382,37 @@ _TRANSACTIONAL_STEPS: Sequence[str] = (
     "COMMENT ON COLUMN tutoring_sessions.package_duration IS 'package length'",
     "COMMENT ON COLUMN tutoring_sessions.grade_level IS 'student grade'",
 )
+
+# --- scripts run again after astegni-db adopted the database ---------------------
+
+# remove_recurring_fields.py: drops three of the five columns, values and all.
+_REMOVE_RECURRING_STEPS: Sequence[str] = (
+    "ALTER TABLE tutoring_sessions DROP COLUMN IF EXISTS session_frequency",
+    "ALTER TABLE tutoring_sessions DROP COLUMN IF EXISTS is_recurring",
+    "ALTER TABLE tutoring_sessions DROP COLUMN IF EXISTS recurring_pattern",
+)
+
+# cleanup_schedule_tables.py: the sessions table under another name, two tables gone.
+_CLEANUP_STEPS: Sequence[str] = (
+    "ALTER TABLE tutoring_sessions RENAME TO tutor_sessions",
+    "DROP TABLE tutor_teaching_schedules",
+    "DROP TABLE tutor_student_enrollments CASCADE",
+)
+
+# A bookings table from another feature: its own columns, 60 rows.
+_BOOKINGS = """
+CREATE TABLE bookings (
+    id SERIAL PRIMARY KEY,
+    tutor_id INTEGER REFERENCES tutor_profiles(id),
+    student_id INTEGER REFERENCES student_profiles(id),
+    booking_date DATE NOT NULL,
+    start_time TIME NOT NULL,
+    end_time TIME,
+    status VARCHAR(20) DEFAULT 'pending',
+    price FLOAT,
+    notes TEXT,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+)"""
 
 NEW_COLUMNS: tuple[str, ...] = (
     "session_frequency",
@@ -299,7 +473,15 @@ def _create_legacy_tables(conn: psycopg.Connection, other_schedule_script: bool)
     )
 
 
-def _insert_people(conn: psycopg.Connection, rng: random.Random, pop: Population) -> None:
+def _insert_people(
+    conn: psycopg.Connection, rng: random.Random, pop: Population, *, orm: bool = False
+) -> None:
+    """The people and schedules; with ``orm`` the columns the legacy inserts leave to
+    a server default are given too, as the ORM's Python-side defaults fill them."""
+    created = _EPOCH - timedelta(days=30)
+    profile_defaults = ", currency, created_at" if orm else ""
+    student_defaults = ", preferred_learning_mode, created_at" if orm else ""
+    enrollment_defaults = ", created_at" if orm else ""
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO users (first_name, last_name, email, phone, password_hash, roles,"
@@ -327,8 +509,8 @@ def _insert_people(conn: psycopg.Connection, rng: random.Random, pop: Population
             ],
         )
         cur.executemany(
-            "INSERT INTO tutor_profiles (user_id, bio, courses, price, rating, is_verified)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
+            "INSERT INTO tutor_profiles (user_id, bio, courses, price, rating, is_verified"
+            f"{profile_defaults}) VALUES (%s, %s, %s, %s, %s, %s{', %s, %s' if orm else ''})",
             [
                 (
                     u,
@@ -342,26 +524,29 @@ def _insert_people(conn: psycopg.Connection, rng: random.Random, pop: Population
                     round(rng.uniform(150, 900), 2),
                     round(rng.uniform(2.5, 5.0), 1),
                     rng.random() > 0.5,
+                    *(("ETB", created) if orm else ()),
                 )
                 for u in range(1, pop.tutors + 1)
             ],
         )
         cur.executemany(
-            "INSERT INTO student_profiles (user_id, grade_level, school_name, subjects)"
-            " VALUES (%s, %s, %s, %s)",
+            f"INSERT INTO student_profiles (user_id, grade_level, school_name, subjects"
+            f"{student_defaults}) VALUES (%s, %s, %s, %s{', %s, %s' if orm else ''})",
             [
                 (
                     u,
                     f"Grade {rng.randrange(5, 13)}",
                     rng.choice((None, "Addis Ababa Secondary", "Bole Prep", "Hawassa High")),
                     Json(rng.sample(_SUBJECTS, 3)),
+                    *(("online", created) if orm else ()),
                 )
                 for u in range(pop.tutors + 1, pop.tutors + pop.students + 1)
             ],
         )
         cur.executemany(
             "INSERT INTO tutor_student_enrollments (tutor_id, student_id, subjects, start_date,"
-            " session_frequency, hourly_rate, status) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            f" session_frequency, hourly_rate, status{enrollment_defaults})"
+            f" VALUES (%s, %s, %s, %s, %s, %s, %s{', %s' if orm else ''})",
             [
                 (
                     rng.randrange(1, pop.tutors + 1),
@@ -371,6 +556,7 @@ def _insert_people(conn: psycopg.Connection, rng: random.Random, pop: Population
                     rng.choice(("weekly", "Twice a week", None)),
                     round(rng.uniform(150, 900), 2),
                     rng.choice(("active", "paused", "completed")),
+                    *((created,) if orm else ()),
                 )
                 for _ in range(pop.enrollments)
             ],
@@ -557,12 +743,63 @@ def build_state_5(url: str) -> None:
     _build(url, 5, _PSQL_FILE_HALF, other_schedule_script=True)
 
 
+def _insert_orm_sessions(
+    conn: psycopg.Connection, rng: random.Random, pop: Population, count: int
+) -> None:
+    """Sessions as the ORM writes them: every column, its Python defaults included
+    (session_frequency 'one-time', is_recurring False), statuses 'missed' among them."""
+    with conn.transaction(), conn.cursor() as cur:
+        for _ in range(count):
+            row = _session_core(rng, pop)
+            frequency = rng.choice(_FREQUENCIES) or "one-time"
+            recurring = frequency not in ("one-time", "One-time")
+            row |= {
+                "session_frequency": frequency,
+                "is_recurring": recurring,
+                "recurring_pattern": (
+                    Json({"days": rng.sample(_DAYS, 2), "months": [], "specific_dates": []})
+                    if recurring
+                    else None
+                ),
+                "package_duration": rng.choice((None, 4, 12)) if recurring else None,
+                "grade_level": rng.choice((None, "Grade 9", "Grade 11")),
+            }
+            cur.execute(
+                f"INSERT INTO tutoring_sessions ({', '.join(row)})"
+                f" VALUES ({', '.join(['%s'] * len(row))})",
+                list(row.values()),
+            )
+
+
+def build_state_orm(url: str) -> None:
+    """SQLAlchemy ``create_all`` of the September-2025 models, then rows the ORM wrote:
+    no server defaults, tutor_id/student_id NOT NULL, the five columns present
+    uncommented, ix_tutoring_sessions_id; tutor_teaching_schedules from its script."""
+    rng = random.Random(7)
+    pop = DEFAULT_POPULATION
+    with psycopg.connect(url, autocommit=True) as conn:
+        _execute_each(conn, _ORM_CREATE_ALL)
+        _execute_each(conn, _TEACHING_SCHEDULES_SCRIPT)
+        _insert_people(conn, rng, pop, orm=True)
+        _insert_orm_sessions(conn, rng, pop, pop.sessions_before + pop.sessions_after)
+        conn.execute("ANALYZE")
+
+
 LEGACY_STATES: dict[str, Callable[[str], None]] = {
     "state1_no_columns": build_state_1,
     "state2_runner": build_state_2,
     "state3_psql_backfill_comments": build_state_3,
     "state4_defaults_comments": build_state_4,
     "state5_half_applied": build_state_5,
+    "state6_orm_create_all": build_state_orm,
+}
+# Indexes a state keeps after migrate, beyond the fresh shape (name -> definition):
+# the ORM's index on id is declared by the models, so no migration drops it.
+EXTRA_INDEXES: dict[str, dict[str, str]] = {
+    "state6_orm_create_all": {
+        "ix_tutoring_sessions_id": "CREATE INDEX ix_tutoring_sessions_id"
+        " ON public.tutoring_sessions USING btree (id)",
+    },
 }
 
 ALL_STATES: dict[str, Callable[[str], None]] = {"state0_empty": build_state_0, **LEGACY_STATES}
@@ -577,6 +814,96 @@ def build_wrong_type_state(url: str, column: str, sql_type: str) -> None:
         for step in _RUNNER_STEPS
     ]
     _build(url, 6, steps)
+
+
+# --- section 2 and 3: drift after adoption, and a table that needs a person ----------
+
+
+def _adopted(url: str, seed_state: Callable[[str], None]) -> None:
+    """A legacy state that astegni-db then adopted: every project migration applied."""
+    from astegni_db import api
+    from tests.helpers import MIGRATIONS_DIR
+
+    seed_state(url)
+    api.migrate(url, MIGRATIONS_DIR)
+
+
+def build_post_adoption_recurring_removed(url: str) -> None:
+    """State 2, migrated, then ``remove_recurring_fields.py`` run again: session_frequency,
+    is_recurring and recurring_pattern dropped, their values with them (by the script)."""
+    _adopted(url, build_state_2)
+    with psycopg.connect(url, autocommit=True) as conn:
+        _execute_each(conn, _REMOVE_RECURRING_STEPS)
+
+
+def build_post_adoption_comments_rewritten(url: str) -> None:
+    """State 2, migrated, then ``add_session_fields.sql`` run again with psql: its
+    backfills fill the NULLs, and the five comments are back in its own words."""
+    _adopted(url, build_state_2)
+    with psycopg.connect(url, autocommit=True) as conn:
+        _execute_each(conn, _PSQL_FILE_STEPS)
+
+
+def build_post_adoption_cleanup(url: str) -> None:
+    """State 2, migrated, then ``cleanup_schedule_tables.py``: tutoring_sessions renamed
+    to tutor_sessions (its 320 rows, indexes and sequence go with it),
+    tutor_teaching_schedules dropped, tutor_student_enrollments dropped CASCADE
+    (which drops the sessions' foreign key to it)."""
+    _adopted(url, build_state_2)
+    with psycopg.connect(url, autocommit=True) as conn:
+        _execute_each(conn, _CLEANUP_STEPS)
+
+
+def build_other_shape_under_spec_name(url: str) -> None:
+    """Before adoption (never migrated): the legacy tables with rows, no teaching
+    schedules, and a rename script that moved the bookings table (60 rows, columns
+    of its own) into the name tutor_teaching_schedules."""
+    rng = random.Random(33)
+    pop = dataclasses.replace(DEFAULT_POPULATION, schedules=0)
+    with psycopg.connect(url, autocommit=True) as conn:
+        _execute_each(
+            conn,
+            (
+                _LEGACY_USERS,
+                _LEGACY_REFRESH_TOKENS,
+                _LEGACY_TUTOR_PROFILES,
+                _LEGACY_STUDENT_PROFILES,
+                _LEGACY_ENROLLMENTS,
+                _LEGACY_TUTORING_SESSIONS,
+                _BOOKINGS,
+            ),
+        )
+        _insert_people(conn, rng, pop)  # no schedule rows: there is no such table yet
+        _insert_sessions(conn, rng, pop, pop.sessions_before, present=())
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO bookings (tutor_id, student_id, booking_date, start_time, end_time,"
+                " status, price, notes) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        rng.randrange(1, pop.tutors + 1),
+                        rng.randrange(1, pop.students + 1),
+                        (_EPOCH + timedelta(days=rng.randrange(60))).date(),
+                        time(rng.randrange(8, 18)),
+                        rng.choice((None, time(19))),
+                        rng.choice(("pending", "confirmed", "cancelled")),
+                        rng.choice((None, 400.0, 650.5)),
+                        rng.choice((None, "first lesson free")),
+                    )
+                    for _ in range(60)
+                ],
+            )
+        conn.execute("ALTER TABLE bookings RENAME TO tutor_teaching_schedules")
+        conn.execute("ANALYZE")
+
+
+# Not converged by migrate (a `plan` command will): name -> builder taking a URL.
+DRIFT_STATES: dict[str, Callable[[str], None]] = {
+    "post_adoption_recurring_removed": build_post_adoption_recurring_removed,
+    "post_adoption_comments_rewritten": build_post_adoption_comments_rewritten,
+    "post_adoption_cleanup": build_post_adoption_cleanup,
+    "other_shape_under_spec_name": build_other_shape_under_spec_name,
+}
 
 
 def add_bulk_sessions(url: str, count: int) -> None:

@@ -28,7 +28,7 @@ from astegni_db.verify.catalog import read_catalog
 from astegni_db.verify.findings import Finding
 from astegni_db.verify.report import VerifyReport
 from tests.helpers import MIGRATIONS_DIR, QUERIES, SPEC, run_cli
-from tests.legacy_states import ALL_STATES, build_state_2
+from tests.legacy_states import ALL_STATES, EXTRA_INDEXES, build_state_2
 
 
 def run_sql(url: str, *statements: str) -> None:
@@ -114,7 +114,11 @@ def test_every_state_after_migrate_matches_the_spec(empty_db_url: str, state: st
     ALL_STATES[state](empty_db_url)
     api.migrate(empty_db_url, MIGRATIONS_DIR)
     report = check(empty_db_url)
-    assert [f for f in not_ok(report) if f[0] != "warning"] == []
+    # The ORM's create_all state keeps its index on id (its models declare it): a note.
+    kept = ["tutoring_sessions index btree (id)" for _ in EXTRA_INDEXES.get(state, {})]
+    assert [f for f in not_ok(report) if f[0] != "warning"] == [
+        ("note", "index", obj) for obj in kept
+    ]
     assert report.exit_code == ExitCode.OK
     if state != "state0_empty":
         # Legacy rows hold 'missed' (and 'Weekly', 'One-time' where the column
@@ -122,7 +126,16 @@ def test_every_state_after_migrate_matches_the_spec(empty_db_url: str, state: st
         status = find(report, "warning", "data", "tutoring_sessions.status")
         assert "'missed' x" in status.actual
     live = parse_spec(tomllib.loads(inspect(empty_db_url, SPEC)), source="inspect")
-    assert live.tables == load_spec(SPEC).tables
+    expected = load_spec(SPEC).tables
+    if kept:
+        sessions = live.tables["tutoring_sessions"]
+        live_tables = dict(live.tables)
+        live_tables["tutoring_sessions"] = sessions._replace(
+            indexes=frozenset(i for i in sessions.indexes if i.columns != ("id",))
+        )
+        assert live_tables == expected
+    else:
+        assert live.tables == expected
 
 
 # --- mutations: each one fails (or warns, or notes) naming the object -----------------

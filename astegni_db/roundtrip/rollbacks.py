@@ -88,27 +88,48 @@ def _why_kept(
     """
     import psycopg
 
-    if not after.keys() - expected.keys():
-        return "it created nothing here, so its rollback could only remove what the dump had"
+    # A migration that created nothing here may only be undone if its rollback
+    # changes nothing either (0004 on every start but the ORM's): otherwise the
+    # rollback could only remove what the dump had.
+    created_nothing = not after.keys() - expected.keys()
+    if created_nothing and after != expected:
+        return _CREATED_NOTHING
     if mf is None or mf.rollback_sql is None or not mf.is_sql:
-        return "its rollback cannot be tried without running it: not a SQL file"
+        return (
+            _CREATED_NOTHING
+            if created_nothing
+            else ("its rollback cannot be tried without running it: not a SQL file")
+        )
     trial_sql = trial_text(mf.rollback_sql) if not mf.transactional else mf.rollback_sql
     if trial_sql is None:
         return (
-            "its rollback cannot be tried without running it: a statement in it cannot run "
-            "inside a transaction"
+            _CREATED_NOTHING
+            if created_nothing
+            else (
+                "its rollback cannot be tried without running it: a statement in it cannot run "
+                "inside a transaction"
+            )
         )
     try:
         with conn.transaction():  # a savepoint: older trials see this one done
             conn.execute(trial_sql.encode())
             trial = snapshot_on(conn)
     except psycopg.Error as exc:
-        return f"its rollback refuses here: {db.describe_db_error(exc)}"
+        return (
+            _CREATED_NOTHING
+            if created_nothing
+            else (f"its rollback refuses here: {db.describe_db_error(exc)}")
+        )
     lost = sorted((key for key in start if trial.get(key) != expected.get(key)), key=_weight)
+    if lost and created_nothing:
+        return _CREATED_NOTHING
     if lost:
         shown = ", ".join(lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
         return f"its rollback would drop or change {len(lost)} object(s) the dump had: {shown}"
     return ""
+
+
+_CREATED_NOTHING = "it created nothing here, so its rollback could only remove what the dump had"
 
 
 _CONCURRENTLY = re.compile(

@@ -1,0 +1,22 @@
+-- Roll back 0004: nothing to do, on purpose.
+--
+-- 0004 changes a database only where it differs from the spec, and it keeps
+-- no record of what it changed: on an ORM-made database it set the missing
+-- defaults and dropped NOT NULL on tutor_id and student_id; everywhere else
+-- (a fresh install, every legacy script's state) it changed nothing. From the
+-- catalog alone a rollback cannot tell the two apart, so "the schema before
+-- 0004" is unknown here, and every choice but this one is wrong somewhere:
+-- - dropping the defaults and restoring NOT NULL would break the spec on every
+--   database 0004 never touched (a fresh install would lose defaults that
+--   0001 created), and SET NOT NULL scans the table under ACCESS EXCLUSIVE
+--   and fails on any row whose tutor_id or student_id is NULL;
+-- - what 0004 set equals the spec, which 0001-0003 already assume, so leaving
+--   it in place is the schema every older migration expects.
+-- The application's own writes give every column explicitly (the ORM's Python
+-- defaults), so the server defaults left behind change nothing for it.
+--
+-- So the rollback is recorded and does nothing (one statement that reads
+-- nothing, so stock yoyo has a step to run too): rolling back further goes on
+-- to 0003, and applying 0004 again is a no-op.
+
+SELECT 1;
