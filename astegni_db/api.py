@@ -161,9 +161,21 @@ def migrate(
 
         return list(describe_changes(before, after))
 
-    report = commands.migrate(
-        target, migrations_dir, options, on_event, observe=observe, compare=compare
-    )
+    try:
+        report = commands.migrate(
+            target, migrations_dir, options, on_event, observe=observe, compare=compare
+        )
+    except AstegniError as exc:
+        # A table the applied migrations made or adopted is gone (a legacy script
+        # renamed it after adoption): say where its rows went, if it can be seen.
+        if "[42P01]" not in exc.message or exc.hint:
+            raise
+        from astegni_db.verify.run import renamed_away_hint
+
+        hint = renamed_away_hint(target, spec_path)
+        if hint is None:
+            raise
+        raise type(exc)(exc.message, hint=hint) from None
     # Only after a change: a no-op migrate on every deploy should cost next to
     # nothing (bench_startup). Sampled on a big table and bounded in time: on 5M
     # rows a full count took seconds, the migration milliseconds.

@@ -17,8 +17,12 @@ rows by tests/legacy_states.py) we run the real migrate and check:
     but before bookkeeping), change nothing;
 (d) rollback empties a fresh database of our objects and re-applies; on
     legacy data it refuses and changes nothing;
-(e) 0002 never scans or rewrites tutoring_sessions, and refuses a column of
-    the wrong type by name.
+(e) 0002 and 0004 never scan or rewrite tutoring_sessions, 0002 refuses a
+    column of the wrong type by name, and 0004 takes no lock at all where
+    nothing differs from the spec (every state but the ORM's).
+
+The ORM's state (create_all) keeps one index the fresh shape lacks,
+ix_tutoring_sessions_id (EXTRA_INDEXES): its models declare it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import contextlib
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,16 +50,22 @@ from tests.helpers import (
     BASELINE,
     PROJECT_MIGRATIONS,
     SCHEDULE_FIELDS,
+    SERVER_DEFAULTS,
     SESSIONS_INDEX,
+    copy_migrations,
     pg_dump_for,
+    run_cli,
 )
 from tests.legacy_states import (
     ALL_STATES,
+    EXTRA_INDEXES,
     LEGACY_STATES,
     NEW_COLUMNS,
     add_bulk_sessions,
+    build_post_adoption_cleanup,
     build_state_1,
     build_state_4,
+    build_state_orm,
     build_wrong_type_state,
 )
 
@@ -149,6 +160,17 @@ def describe(url: str) -> dict[str, Any]:
                 "indexes": indexes,
             }
     return out
+
+
+def expected_shape(name: str, fresh: dict[str, Any]) -> dict[str, Any]:
+    """The fresh shape, plus the indexes state ``name`` keeps of its own (EXTRA_INDEXES)."""
+    extra = [
+        (_INDEX_NAME.sub(r"CREATE \1INDEX ON ", definition), False, False, True)
+        for definition in EXTRA_INDEXES.get(name, {}).values()
+    ]
+    sessions = fresh["describe"]["tutoring_sessions"]
+    indexes = sorted([*sessions["indexes"], *extra])
+    return {**fresh["describe"], "tutoring_sessions": {**sessions, "indexes": indexes}}
 
 
 def without_sessions_index(shape: dict[str, Any]) -> dict[str, Any]:
@@ -271,6 +293,14 @@ def normalised_dump(dump: str) -> list[str]:
     return sorted(lines)
 
 
+def extra_index_dump_lines(index: str) -> list[str]:
+    """normalised_dump()'s lines for one index that only some states have."""
+    definition = next(d for x in EXTRA_INDEXES.values() for n, d in x.items() if n == index)
+    return normalised_dump(
+        f"--\n-- Name: {index}; Type: INDEX; Schema: public; Owner: -\n--\n\n{definition};\n"
+    )
+
+
 # --- fixtures -----------------------------------------------------------------------
 
 
@@ -332,13 +362,59 @@ def legacy_state(
 # --- (a) shape ----------------------------------------------------------------------
 
 
+def test_project_migrations_are_these() -> None:
+    """tests/helpers.PROJECT_MIGRATIONS is every migration in migrations/, in order."""
+    found = sorted(p.name.removesuffix(".sql") for p in MIGRATIONS_DIR.glob("*.sql"))
+    assert [f for f in found if not f.endswith(".rollback")] == list(PROJECT_MIGRATIONS)
+    assert [f for f in found if f.endswith(".rollback")] == [
+        f"{m}.rollback" for m in PROJECT_MIGRATIONS
+    ]
+
+
 def test_every_state_converges_to_the_fresh_shape(
     state: tuple[str, str], fresh: dict[str, Any]
 ) -> None:
     name, url = state
     result = migrate(url)
     assert [s.migration_id for s in result.applied] == list(PROJECT_MIGRATIONS)
-    assert describe(url) == fresh["describe"], name
+    assert describe(url) == expected_shape(name, fresh), name
+
+
+def test_the_orm_state_is_what_create_all_made(empty_db_url: str, fresh: dict[str, Any]) -> None:
+    """The ORM's state differs from the spec exactly where astegni-legacy-states.md
+    section 1 says: no server defaults, two NOT NULLs, one more index."""
+    build_state_orm(empty_db_url)
+    before = describe(empty_db_url)["tutoring_sessions"]
+    with psycopg.connect(empty_db_url) as conn:
+        statuses = {r[0] for r in conn.execute("SELECT DISTINCT status FROM tutoring_sessions")}
+    spec = fresh["describe"]["tutoring_sessions"]
+    differing = {
+        column: (found[1:3], spec["columns"][column][1:3])
+        for column, found in before["columns"].items()
+        if found[1:3] != spec["columns"][column][1:3]  # (not null, default)
+    }
+    assert differing == {
+        "tutor_id": ((True, None), (False, None)),
+        "student_id": ((True, None), (False, None)),
+        "duration": ((False, None), (False, "60")),
+        "mode": ((False, None), (False, "'online'::character varying")),
+        "topics_covered": ((False, None), (False, "'[]'::json")),
+        "materials_used": ((False, None), (False, "'[]'::json")),
+        "status": ((False, None), (False, "'scheduled'::character varying")),
+        "payment_status": ((False, None), (False, "'pending'::character varying")),
+        "created_at": ((False, None), (False, "CURRENT_TIMESTAMP")),
+        "updated_at": ((False, None), (False, "CURRENT_TIMESTAMP")),
+    }
+    assert {c: v[0] for c, v in before["columns"].items()} == {
+        c: v[0] for c, v in spec["columns"].items()
+    }  # every type as the spec's
+    assert all(before["columns"][c][3] is None for c in NEW_COLUMNS)  # no comments
+    assert before["constraints"] == spec["constraints"]
+    assert before["indexes"] == [
+        ("CREATE INDEX ON public.tutoring_sessions USING btree (id)", False, False, True),
+        ("CREATE UNIQUE INDEX ON public.tutoring_sessions USING btree (id)", True, True, True),
+    ]
+    assert "missed" in statuses
 
 
 def test_fresh_shape_is_the_spec(fresh: dict[str, Any]) -> None:
@@ -386,8 +462,14 @@ def test_pg_dump_matches_fresh(legacy_state: tuple[str, str], fresh: dict[str, A
     expected = new_column_lines(fresh["dump"])
     assert len(expected) == 2 * len(NEW_COLUMNS)  # a definition and a comment each
     assert new_column_lines(dump) == expected, name
-    # Everything else about the two tables, up to constraint and index names.
-    assert normalised_dump(dump) == normalised_dump(fresh["dump"]), name
+    # Everything else about the two tables, up to constraint and index names, and
+    # less the indexes this state keeps of its own.
+    found, wanted = Counter(normalised_dump(dump)), Counter(normalised_dump(fresh["dump"]))
+    extra = Counter(
+        line for index in EXTRA_INDEXES.get(name, {}) for line in extra_index_dump_lines(index)
+    )
+    assert wanted - found == Counter(), name
+    assert found - wanted == extra, name
 
 
 # --- (b) data ------------------------------------------------------------------------
@@ -468,6 +550,9 @@ def test_rerunning_the_sql_unrecorded_changes_nothing(state: tuple[str, str]) ->
     with psycopg.connect(url, autocommit=True) as conn:  # transactional: false
         for statement in migration_statements(f"{SESSIONS_INDEX}.sql"):
             conn.execute(statement)
+    with psycopg.connect(url) as conn:
+        for statement in migration_statements(f"{SERVER_DEFAULTS}.sql"):
+            conn.execute(statement)
     assert describe(url) == shape, name
     assert snapshot(url) == data
 
@@ -508,8 +593,9 @@ def test_rollback_on_legacy_data_refuses_and_changes_nothing(
     with pytest.raises(MigrationFailed) as failure:
         rollback_all(url)
     message = failure.value.message
-    # Rollbacks go newest first, each a unit of its own: 0003's (its index holds
-    # no data) always goes through before an older rollback refuses.
+    # Rollbacks go newest first, each a unit of its own: 0004's (it does nothing)
+    # and 0003's (its index holds no data) always go through before an older
+    # rollback refuses.
     if name == "state1_no_columns":
         # 0002's columns hold nothing (0002 added them), so they may go; the
         # legacy tables hold rows, so 0001 refuses and keeps them.
@@ -538,7 +624,7 @@ def test_rollback_of_0002_needs_the_columns_empty(migrated_db_url: str) -> None:
             " grade_level) SELECT 1, 'Physics', DATE '2025-01-06', TIME '10:00', g"
             " FROM unnest(ARRAY['Grade 9', NULL, 'Grade 11']) AS g"
         )
-    # Rolling back 0002 means rolling back 0003 first (newest first): it goes through.
+    # Rolling back 0002 means rolling back 0004 and 0003 first (newest first): they go through.
     with pytest.raises(MigrationFailed, match=r"grade_level \(2 rows\); 2 row\(s\)"):
         api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(to=BASELINE))
     assert applied_ids(url) == [BASELINE, SCHEDULE_FIELDS]
@@ -571,6 +657,9 @@ def test_rollback_files_are_idempotent(migrated_db_url: str) -> None:
     """Re-running a rollback on an already rolled-back schema is a no-op, not an error."""
     url = migrated_db_url
     rollback_all(url)
+    with psycopg.connect(url) as conn:
+        for statement in migration_statements(f"{SERVER_DEFAULTS}.rollback.sql"):
+            conn.execute(statement)
     with psycopg.connect(url, autocommit=True) as conn:  # transactional: false
         for statement in migration_statements(f"{SESSIONS_INDEX}.rollback.sql"):
             conn.execute(statement)
@@ -579,6 +668,98 @@ def test_rollback_files_are_idempotent(migrated_db_url: str) -> None:
             for statement in migration_statements(file):
                 conn.execute(statement)
     assert our_relations(url) == []
+
+
+def test_rollback_all_then_migrate_returns_every_state_to_the_spec(
+    state: tuple[str, str], fresh: dict[str, Any]
+) -> None:
+    """Whatever part of `rollback --all` goes through (all of it on a fresh database;
+    down to a rollback that refuses to lose data on a legacy one), migrate brings
+    the database back to the same shape, with every row."""
+    name, url = state
+    migrate(url)
+    shape, data = describe(url), snapshot(url)
+    with contextlib.suppress(MigrationFailed):
+        rollback_all(url)
+    assert applied_ids(url) != list(PROJECT_MIGRATIONS), name  # something was rolled back
+    again = migrate(url)
+    assert again.applied, name
+    assert applied_ids(url) == list(PROJECT_MIGRATIONS)
+    assert describe(url) == shape, name
+    assert snapshot(url) == data, name
+
+
+def test_rollback_all_then_migrate_after_the_cleanup_script(
+    empty_db_url: str, tmp_path: Path
+) -> None:
+    """astegni-legacy-states.md section 2: after cleanup_schedule_tables.py renamed
+    tutoring_sessions to tutor_sessions on an adopted database, `rollback --all` then
+    `migrate` fails with "tutoring_sessions not found ... 0001_baseline creates it"
+    although 0001 shows as applied. Today's behaviour, exactly:
+
+    - 0004's and 0003's rollbacks go through; 0003's drops its index by name, and the
+      index moved with the renamed table, so tutor_sessions loses it;
+    - 0002's finds no tutoring_sessions and returns: recorded as rolled back, while
+      its five columns and their values stay on tutor_sessions;
+    - 0001's refuses (users and the profiles hold rows), so 0001 stays applied;
+    - migrate then runs 0002, whose guard names 0001 as the cure (0001 is applied);
+      its hint names tutor_sessions and the rename that brings it back.
+    """
+    url = empty_db_url
+    build_post_adoption_cleanup(url)
+    sessions_before = snapshot(url)["tables"]["tutor_sessions"]
+    status = run_cli("status", "--check", "--database-url", url)
+    assert status.code == 0, status.output  # "all applied": the rename goes unseen
+
+    rollback = run_cli("rollback", "--all", "--yes", "--database-url", url)
+    assert rollback.code == 1, rollback.output
+    assert (
+        "error: rollback of 0001_baseline failed: [55006] refusing to roll back 0001_baseline:"
+        " table(s) student_profiles, tutor_profiles, users still hold rows, and dropping them"
+        " would lose data -- rolled back; nothing was changed"
+    ) in rollback.stderr.splitlines(), rollback.output
+    for migration in (SERVER_DEFAULTS, SESSIONS_INDEX, SCHEDULE_FIELDS):
+        assert f"{migration} rolled back in " in rollback.stderr, rollback.output
+    assert applied_ids(url) == [BASELINE]
+    with psycopg.connect(url) as conn:
+        indexes = conn.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index"
+            " WHERE indrelid = 'tutor_sessions'::regclass ORDER BY 1"
+        ).fetchall()
+    assert indexes == [("tutoring_sessions_pkey",)]  # 0003's index went with its rollback
+    assert snapshot(url)["tables"]["tutor_sessions"] == sessions_before  # columns and values
+
+    again = run_cli("migrate", "--database-url", url)
+    assert again.code == 1, again.output
+    assert (
+        f"error: apply of {SCHEDULE_FIELDS} failed: [42P01] tutoring_sessions not found on"
+        ' search_path ("$user", public): 0001_baseline creates it -- rolled back;'
+        " nothing was changed"
+    ) in again.stderr.splitlines(), again.output
+    # ... and says where the rows went, and the way back.
+    assert (
+        "hint: tutoring_sessions is missing and tutor_sessions has its columns and 320 rows:"
+        " renamed after adoption? Rename it back (ALTER TABLE tutor_sessions RENAME TO"
+        " tutoring_sessions: catalog-only, every row kept), then migrate again; with nothing"
+        " pending, `astegni-db plan` writes that rename as a migration"
+    ) in again.stderr.splitlines(), again.output
+    assert applied_ids(url) == [BASELINE]
+    with pytest.raises(MigrationFailed, match=r"tutoring_sessions not found on search_path"):
+        migrate(url)
+
+    # Following the hint converges: the rename, migrate, then plan for the two
+    # tables the script dropped, then migrate; every session row is kept.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE tutor_sessions RENAME TO tutoring_sessions")
+    assert run_cli("migrate", "--database-url", url).code == 0
+    migrations = copy_migrations(tmp_path / "migrations")
+    planned = run_cli("plan", "--yes", "--database-url", url, "--migrations-dir", str(migrations))
+    assert planned.code == 6, planned.output  # the enrollments the key points at are gone
+    assert "clean the rows, then validate" in planned.stdout
+    assert run_cli("migrate", "--database-url", url, "--migrations-dir", str(migrations)).code == 0
+    assert run_cli("verify", "--database-url", url).code == 0
+    after = snapshot(url)["tables"]["tutoring_sessions"]
+    assert after["rows"] == sessions_before["rows"]
 
 
 # --- (e) lock safety ---------------------------------------------------------------
@@ -647,6 +828,88 @@ def test_0002_statements_never_scan_tutoring_sessions(
             assert scans >= 1 and tuples >= 20_000, "the scan detector does not detect scans"
 
 
+def migrated_through_0003(url: str, tmp_path: Path) -> None:
+    """Every project migration before 0004 applied (from a copy of the files)."""
+    api.migrate(url, copy_migrations(tmp_path / "upto-0003", upto=SESSIONS_INDEX))
+    assert applied_ids(url) == [BASELINE, SCHEDULE_FIELDS, SESSIONS_INDEX]
+
+
+_LOCKS_ON = (
+    "SELECT array_agg(mode ORDER BY mode) FROM pg_locks"
+    " WHERE pid = pg_backend_pid() AND relation = %(rel)s::regclass"
+)
+_CATALOG_XMINS = """
+SELECT (SELECT xmin::text FROM pg_class WHERE oid = %(rel)s::regclass),
+       (SELECT array_agg(xmin::text ORDER BY attnum) FROM pg_attribute
+         WHERE attrelid = %(rel)s::regclass),
+       (SELECT array_agg(xmin::text ORDER BY adnum) FROM pg_attrdef
+         WHERE adrelid = %(rel)s::regclass)
+"""
+
+
+def test_0004_does_nothing_and_locks_nothing_where_nothing_differs(
+    state: tuple[str, str], tmp_path: Path
+) -> None:
+    """On every state but the ORM's, 0004's first run finds nothing to change: it takes
+    no lock on tutoring_sessions (not even ACCESS SHARE) and writes no catalog row.
+    On the ORM's it changes what differs, and a second run is a no-op again."""
+    name, url = state
+    migrated_through_0003(url, tmp_path)
+    rel = {"rel": "tutoring_sessions"}
+    shape, data = describe(url), snapshot(url)
+    with psycopg.connect(url) as conn:
+        xmins = conn.execute(_CATALOG_XMINS, rel).fetchone()
+        with conn.transaction(force_rollback=True):
+            for statement in migration_statements(f"{SERVER_DEFAULTS}.sql"):
+                conn.execute(statement)
+            locks = conn.execute(_LOCKS_ON, rel).fetchone()
+            changed = conn.execute(_CATALOG_XMINS, rel).fetchone() != xmins
+    if name == "state6_orm_create_all":
+        assert locks == (["AccessExclusiveLock"],) and changed
+        migrate(url)
+        with psycopg.connect(url) as conn:
+            xmins = conn.execute(_CATALOG_XMINS, rel).fetchone()
+            with conn.transaction(force_rollback=True):
+                for statement in migration_statements(f"{SERVER_DEFAULTS}.sql"):
+                    conn.execute(statement)
+                assert conn.execute(_LOCKS_ON, rel).fetchone() == (None,)
+                assert conn.execute(_CATALOG_XMINS, rel).fetchone() == xmins
+    else:
+        assert locks == (None,), name
+        assert not changed, name
+        migrate(url)
+        assert describe(url) == shape  # recorded, and nothing else
+    assert snapshot(url) == data
+
+
+def test_0004_never_scans_or_rewrites_tutoring_sessions(empty_db_url: str, tmp_path: Path) -> None:
+    """On the ORM's state 0004 changes eight defaults and two NOT NULLs in one ALTER,
+    catalog-only: no scan, no row read, no new relfilenode while it holds ACCESS
+    EXCLUSIVE. The negative control proves the counters see a scan."""
+    build_state_orm(empty_db_url)
+    add_bulk_sessions(empty_db_url, 20_000)
+    migrated_through_0003(empty_db_url, tmp_path)
+    before = relfilenode(empty_db_url, "tutoring_sessions")
+    rel = {"rel": "tutoring_sessions"}
+    with psycopg.connect(empty_db_url) as conn, conn.transaction(force_rollback=True):
+        for statement in migration_statements(f"{SERVER_DEFAULTS}.sql"):
+            conn.execute(statement)
+        assert conn.execute(_HOLDS_ACCESS_EXCLUSIVE, rel).fetchone() == (True,)
+        assert conn.execute(_SCANS, rel).fetchone() == (0, 0)
+        conn.execute("ALTER TABLE tutoring_sessions ADD COLUMN probe int CHECK (probe > 0)")
+        scans, tuples = conn.execute(_SCANS, rel).fetchone()  # type: ignore[misc]
+        assert scans >= 1 and tuples >= 20_000, "the scan detector does not detect scans"
+    data = snapshot(empty_db_url)
+    migrate(empty_db_url)
+    assert relfilenode(empty_db_url, "tutoring_sessions") == before
+    assert snapshot(empty_db_url) == data
+    columns = describe(empty_db_url)["tutoring_sessions"]["columns"]
+    assert (columns["tutor_id"][1], columns["status"][2]) == (
+        False,
+        "'scheduled'::character varying",
+    )
+
+
 @pytest.mark.parametrize(
     ("column", "sql_type", "found", "expected"),
     [
@@ -681,6 +944,8 @@ def test_sqlparse_splits_our_do_blocks_whole() -> None:
         f"{SCHEDULE_FIELDS}.rollback.sql": 1,
         f"{SESSIONS_INDEX}.sql": 1,  # one CREATE INDEX CONCURRENTLY
         f"{SESSIONS_INDEX}.rollback.sql": 1,
+        f"{SERVER_DEFAULTS}.sql": 1,  # one DO block, one ALTER TABLE at most
+        f"{SERVER_DEFAULTS}.rollback.sql": 1,  # SELECT 1: nothing to undo
     }
     for file, count in expected_counts.items():
         statements = migration_statements(file)
@@ -695,6 +960,9 @@ def test_sqlparse_splits_our_do_blocks_whole() -> None:
     directives, doc, _ = read_sql_migration(str(MIGRATIONS_DIR / f"{SCHEDULE_FIELDS}.sql"))
     assert directives == {"depends": BASELINE}
     assert doc.startswith("The seed's five scheduling columns")
+    directives, doc, _ = read_sql_migration(str(MIGRATIONS_DIR / f"{SERVER_DEFAULTS}.sql"))
+    assert directives == {"depends": SESSIONS_INDEX}
+    assert "ix_tutoring_sessions_id" in doc
 
 
 def _yoyo(url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -735,9 +1003,14 @@ def test_stock_yoyo_sees_what_we_applied(
     assert nothing.returncode == 0, nothing.stderr
     assert describe(url) == fresh["describe"]
 
-    # Back to the baseline: 0003, then 0002 (newest first); yoyo's tables say so too.
+    # Back to the baseline: 0004, 0003, then 0002 (newest first); yoyo's tables say so too.
     api.rollback(url, MIGRATIONS_DIR, api.RollbackSelection(to=BASELINE))
-    assert _yoyo_list(url, tmp_path) == {BASELINE: "A", SCHEDULE_FIELDS: "U", SESSIONS_INDEX: "U"}
+    assert _yoyo_list(url, tmp_path) == {
+        BASELINE: "A",
+        SCHEDULE_FIELDS: "U",
+        SESSIONS_INDEX: "U",
+        SERVER_DEFAULTS: "U",
+    }
 
     applied = _yoyo(url, "apply", cwd=tmp_path)
     assert applied.returncode == 0, applied.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from astegni_db import db
-from astegni_db.errors import LockNotAcquired
+from astegni_db.errors import AstegniError, LockNotAcquired
 from astegni_db.project.queries import load_queries
 from astegni_db.project.spec import load_spec
 from astegni_db.settings import DatabaseTarget
@@ -99,3 +99,30 @@ def data_warnings(
     except LockNotAcquired as exc:
         return [f"values not checked: {exc.message}"]
     return [f.message for f in findings if f.status == "warning"]
+
+
+def renamed_away_hint(target: DatabaseTarget, spec_path: Path) -> str | None:
+    """Where a missing spec table's rows are, when a legacy copy holds them; for an
+    error that says the table was not found (a script renamed it after adoption)."""
+    from astegni_db.verify.copies import find_legacy_copies
+
+    spec = load_spec(spec_path)
+    try:
+        with db.bounded_read_only_session(
+            target, purpose="hint", doing="looking for the missing table"
+        ) as conn:
+            catalog = read_catalog(conn, list(spec.tables))
+            copies = [
+                copy for copy in find_legacy_copies(conn, spec, catalog) if copy.spec_rows is None
+            ]
+    except AstegniError:
+        return None
+    if not copies:
+        return None
+    copy = copies[0]
+    return (
+        f"{copy.copy_of} is missing and {copy.table} has its columns and {copy.rows} rows: "
+        f"renamed after adoption? Rename it back (ALTER TABLE {copy.table} RENAME TO "
+        f"{copy.copy_of}: catalog-only, every row kept), then migrate again; with nothing "
+        "pending, `astegni-db plan` writes that rename as a migration"
+    )
