@@ -911,7 +911,11 @@ def lint(
     metavar="MODULE:FUNCTION",
     help="Start from a database built by this Python callable (it receives the URL).",
 )
-@click.option("--strict", is_flag=True, help="Verify strictly (unknown columns fail).")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Verify strictly: notes and schema warnings fail too (as verify --strict).",
+)
 @click.option("--no-round-trip", is_flag=True, help="Skip the rollback and re-apply phases.")
 @format_option("text", "json")
 @junit_option

@@ -537,3 +537,49 @@ def test_a_plan_that_does_not_lint_clean_is_never_written(tmp_path: Path) -> Non
     with pytest.raises(AstegniError, match=r"does not lint clean \(AD104"):
         _check_files(report, SPEC, None)
     assert list(tmp_path.iterdir()) == [] and report.written == []
+
+
+def test_objects_outside_the_spec_are_kept_with_their_rows(
+    adopted: str, migrations: Path, tmp_path: Path
+) -> None:
+    """A possible legacy copy, a view under a spec name, and a table the spec says
+    must not exist: reported with their rows; dropped only while empty, on request."""
+    spec = tmp_path / "schema.toml"
+    spec.write_text(
+        SPEC.read_text().replace("format = 1", 'format = 1\nunexpected_tables = ["old_bookings"]')
+    )
+    drift(
+        adopted,
+        "CREATE TABLE tutor_sessions (LIKE tutoring_sessions);"
+        " INSERT INTO tutor_sessions SELECT * FROM tutoring_sessions WHERE id <= 7;"
+        " CREATE TABLE old_bookings (id int); INSERT INTO old_bookings VALUES (1), (2)",
+    )
+    report = api.plan(adopted, spec, migrations, PlanOptions(drop_extra=True))
+    kept = {k.object: k for k in report.kept}
+    assert "has the columns of tutoring_sessions and 7 rows" in kept["tutor_sessions"].difference
+    assert "holds rows" in kept["old_bookings"].why and "2 rows" in kept["old_bookings"].difference
+    assert report.migrations == [] and report.exit_code == 0
+
+    drift(adopted, "DELETE FROM old_bookings")
+    emptied = api.plan(adopted, spec, migrations, PlanOptions(drop_extra=True))
+    [step] = emptied.steps
+    assert step.object == "old_bookings" and step.action.startswith("drop table:")
+    api.write_plan(emptied)
+    api.migrate(adopted, migrations)
+    assert api.verify(adopted, spec).ok
+    assert snapshot(adopted)["tables"]["tutor_sessions"]["rows"]  # the copy is untouched
+
+
+def test_a_view_under_a_spec_name_needs_a_person(adopted: str, migrations: Path) -> None:
+    drift(
+        adopted,
+        "ALTER TABLE tutor_teaching_schedules RENAME TO schedules_2024;"
+        " CREATE VIEW tutor_teaching_schedules AS SELECT * FROM schedules_2024",
+    )
+    report = api.plan(adopted, SPEC, migrations)
+    [manual] = report.manual
+    assert manual.procedure == "move the object aside, then plan again"
+    assert manual.instructions[0] == (
+        "ALTER VIEW tutor_teaching_schedules RENAME TO tutor_teaching_schedules_moved_aside;"
+    )
+    assert report.exit_code == 6

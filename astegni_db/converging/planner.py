@@ -158,6 +158,9 @@ class _Planner:
             self._create_table(table)
         for name in self.spec.unexpected_tables:
             self._unexpected_table(name)
+        for copy in self.copies:
+            if copy.table not in self.now_at.values():
+                self._legacy_copy(copy)
         return Plan(self._ordered(self.steps), self.manual, self.kept)
 
     def _ordered(self, steps: list[Step]) -> list[Step]:
@@ -409,6 +412,19 @@ class _Planner:
                 "holds rows: back them up and drop it by hand"
                 if rows
                 else "left in place; --drop-extra drops it while it is empty",
+            )
+        )
+
+    def _legacy_copy(self, copy: Copy) -> None:
+        """A table beside an existing spec table, with its columns and rows: perhaps the
+        rows a rename script moved away. Only a person can tell which rows belong where."""
+        self.kept.append(
+            Kept(
+                copy.table,
+                copy.table,
+                f"legacy_copy: has the columns of {copy.copy_of} and {_rows(copy.rows)}",
+                f"left in place: compare its rows with {copy.copy_of}'s and move what belongs "
+                "there by hand; nothing drops it",
             )
         )
 
