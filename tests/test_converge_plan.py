@@ -221,6 +221,8 @@ def test_plan_closes_the_difference_under_load(case: str, adopted: str, migratio
     report, written, load = plan_and_migrate(url, migrations, given.options, load=given.load)
 
     assert report.exit_code == 0 and report.manual == [], report.plan_text()
+    phases = [step.phase for step in report.steps]
+    assert phases == sorted(phases, key=("schema", "indexes", "validate").index)  # as they run
     if load is not None:
         assert load.errors == [], load.errors[:3]
         assert load.transactions > 0

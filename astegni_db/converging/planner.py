@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, Protocol
 
-from astegni_db.converging.steps import Kept, Manual, Phase, Step
+from astegni_db.converging.steps import PHASES, Kept, Manual, Phase, Step
 from astegni_db.project.spec import (
     ColumnSpec,
     ForeignKeySpec,
@@ -164,9 +164,12 @@ class _Planner:
         return Plan(self._ordered(self.steps), self.manual, self.kept)
 
     def _ordered(self, steps: list[Step]) -> list[Step]:
-        """Schema steps in an order PostgreSQL accepts: tables before the constraints
-        that reference them; drops of old constraints before adds of their replacements."""
-        return sorted(steps, key=lambda s: _RANK.get(s.action.split(":")[0], 5))
+        """Phase by phase, as the files run them; within the schema phase an order
+        PostgreSQL accepts: tables before the constraints that reference them, drops
+        of old constraints before adds of their replacements."""
+        return sorted(
+            steps, key=lambda s: (PHASES.index(s.phase), _RANK.get(s.action.split(":")[0], 5))
+        )
 
     def _step(
         self,
