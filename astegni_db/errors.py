@@ -49,6 +49,12 @@ class PermissionDenied(AstegniError):
     exit_code = ExitCode.FAILURE
 
 
+class MigrationsPending(AstegniError):
+    """A command that compares the database with the spec, run while migrations wait."""
+
+    exit_code = ExitCode.PENDING
+
+
 class LockNotAcquired(AstegniError):
     exit_code = ExitCode.LOCK_TIMEOUT
 

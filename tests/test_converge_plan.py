@@ -420,6 +420,7 @@ def test_cli_shows_the_plan_and_writes_only_when_confirmed(adopted: str, migrati
     assert "ALTER TABLE tutoring_sessions ALTER COLUMN duration SET DEFAULT 60;" in dry.stdout
     assert sorted(p.name for p in migrations.iterdir()) == before
 
+    assert run_cli(*args, "--format", "json").code == 2  # JSON without --yes: refused too
     wrote = run_cli(*args, "--yes", "--name", "restore_duration_default")
     assert wrote.code == 0, wrote.output
     new = sorted(set(p.name for p in migrations.iterdir()) - set(before))
@@ -428,7 +429,7 @@ def test_cli_shows_the_plan_and_writes_only_when_confirmed(adopted: str, migrati
         "0005_restore_duration_default.sql",
     ]
     assert "Next: astegni-db migrate" in wrote.stdout
-    assert run_cli(*args, "--format", "json").code == 2  # JSON without --yes: refused too
+    assert run_cli(*args, "--format", "json").code == 3  # 0005 written, not yet applied
     assert api.verify(adopted, SPEC).exit_code == 6
     api.migrate(adopted, migrations)
     assert api.verify(adopted, SPEC).ok
@@ -585,3 +586,24 @@ def test_a_view_under_a_spec_name_needs_a_person(adopted: str, migrations: Path)
         "ALTER VIEW tutor_teaching_schedules RENAME TO tutor_teaching_schedules_moved_aside;"
     )
     assert report.exit_code == 6
+
+
+def test_plan_refuses_while_migrations_are_pending(adopted: str, migrations: Path) -> None:
+    """A plan made before a pending migration ran would write again what it does."""
+    drift(adopted, "ALTER TABLE tutoring_sessions ALTER COLUMN duration DROP DEFAULT")
+    (migrations / "0005_restore_duration.sql").write_text(
+        "-- depends: 0004_tutoring_sessions_server_defaults\n"
+        "ALTER TABLE tutoring_sessions ALTER COLUMN duration SET DEFAULT 60;\n"
+    )
+    (migrations / "0005_restore_duration.rollback.sql").write_text(
+        "ALTER TABLE tutoring_sessions ALTER COLUMN duration DROP DEFAULT;\n"
+    )
+    args = ["plan", "--yes", "--database-url", adopted, "--migrations-dir", str(migrations)]
+    refused = run_cli(*args)
+    assert_clean_failure(refused, [3])
+    assert "1 migration(s) pending (0005_restore_duration)" in refused.stderr
+    assert "run astegni-db migrate first" in refused.stderr
+    assert not (migrations / "0006_converge_to_spec.sql").exists()
+    api.migrate(adopted, migrations)
+    assert run_cli(*args).code == 0  # nothing left to plan
+    assert not (migrations / "0006_converge_to_spec.sql").exists()

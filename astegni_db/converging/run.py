@@ -17,7 +17,7 @@ from astegni_db.converging.planner import Copy, PlanOptions, plan_convergence
 from astegni_db.converging.probes import DEFAULT_PROBE_TIMEOUT_S, DataProbe
 from astegni_db.converging.report import PlanReport
 from astegni_db.converging.steps import render_migrations
-from astegni_db.errors import AstegniError, ConfigError
+from astegni_db.errors import AstegniError, ConfigError, MigrationsPending
 from astegni_db.migrating.scaffold import next_migration_number, valid_slug
 from astegni_db.project.migration_files import ROLLBACK_SUFFIX, load_migration_files
 from astegni_db.project.spec import load_spec
@@ -47,6 +47,7 @@ def plan(
     if unknown:
         raise ConfigError(f"--move-aside {unknown[0]}: not a table of the spec ({spec_path})")
     number, last_id = next_migration_number(migrations_dir)
+    _refuse_pending(target, migrations_dir)
     with db.bounded_read_only_session(
         target, purpose="plan", doing="planning", lock_timeout_s=lock_timeout_s
     ) as conn:
@@ -68,6 +69,24 @@ def plan(
     if texts:
         _check_files(report, spec_path, queries_dir)
     return report
+
+
+def _refuse_pending(target: DatabaseTarget, migrations_dir: Path) -> None:
+    """The spec describes the schema after every migration: planning before the pending
+    ones ran would write again what they do, and sort after them on disk."""
+    if not migrations_dir.is_dir():
+        return
+    from astegni_db.migrating.session import read_plan
+
+    pending = read_plan(target, migrations_dir, purpose="plan").pending
+    if pending:
+        names = ", ".join(entry.id for entry in pending[:3])
+        more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""
+        raise MigrationsPending(
+            f"{len(pending)} migration(s) pending ({names}{more}): plan compares the database "
+            "with the spec, which assumes them applied",
+            hint="run astegni-db migrate first, then plan",
+        )
 
 
 def _check_files(report: PlanReport, spec_path: Path, queries_dir: Path | None) -> None:
