@@ -799,7 +799,7 @@ def plan(
     constraints added NOT VALID and validated in a later migration, indexes built
     CONCURRENTLY. Nothing holding data is dropped unless --drop-extra says so.
     Differences that need a person get a named procedure (exit 6). The files are
-    linted before they are written, after a confirmation (--yes without a terminal).
+    linted, then written after a confirmation (--yes without a terminal).
 
     \b
     Examples:
