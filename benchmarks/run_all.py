@@ -27,6 +27,7 @@ FULL = [
     ["bench_migration_load.py", "--repeat", "3", "--duration", "30"],
     ["bench_sessions_index.py", "--repeat", "2"],
     ["bench_migrate_data_check.py", "--runs", "7", "--repeat", "5"],
+    ["bench_plan_load.py", "--repeat", "2"],
     ["bench_test_suite.py"],
 ]
 QUICK = [
@@ -37,6 +38,7 @@ QUICK = [
     ["bench_migration_load.py", "--repeat", "1", "--duration", "15", "--at", "5"],
     ["bench_sessions_index.py", "--repeat", "1", "--calls", "5", "--duration", "40"],
     ["bench_migrate_data_check.py", "--runs", "5", "--repeat", "1"],
+    ["bench_plan_load.py", "--repeat", "1", "--duration", "30"],
     ["bench_test_suite.py", "--skip-suite", "--runs", "3", "--server-runs", "1"],
 ]
 

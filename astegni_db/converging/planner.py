@@ -34,10 +34,15 @@ from astegni_db.project.spec import (
 from astegni_db.verify.catalog import Catalog, LiveColumn, LiveForeignKey, LiveIndex, LiveTable
 from astegni_db.verify.compare import check_meaning, describe_fk, index_spec_of
 
-# Schema steps run in this order (by the word before the colon in Step.action):
-# renames and new tables first, so later steps can name them; old constraints
-# dropped before their replacements are added; drops of extra columns last.
+# Steps run in this order within a phase (by the words before the colon in
+# Step.action): renames and new tables first, so later steps can name them; old
+# constraints dropped before their replacements are added; drops of extra
+# columns last.
 _RANK = {
+    # validate phase: the scans (SHARE UPDATE EXCLUSIVE) before anything that takes
+    # ACCESS EXCLUSIVE, which a transaction holds until it commits.
+    "validate constraint": 0,
+    # schema phase
     "rename": 0,
     "create": 1,
     "add column": 2,
@@ -772,22 +777,35 @@ class _Planner:
                 )
             )
             return
+        # Two steps: every VALIDATE of the migration runs first (its scan holds only
+        # SHARE UPDATE EXCLUSIVE); SET NOT NULL takes ACCESS EXCLUSIVE, held to the
+        # commit, so it comes last, when nothing is left to scan.
         self._step(
             "validate",
             table.name,
             obj,
             "nullable: expected NOT NULL, found nullable",
-            f"column: validate {check}, SET NOT NULL (no scan: the check proves it), "
-            "drop the check",
-            "SHARE UPDATE EXCLUSIVE for the scan, then ACCESS EXCLUSIVE for milliseconds",
+            f"validate constraint: {check}",
+            "SHARE UPDATE EXCLUSIVE during the scan: reads and writes go on",
+            [f"ALTER TABLE {t} VALIDATE CONSTRAINT {k};"],
+            # Undone with the next step's rollback, which re-adds the check NOT VALID.
+        )
+        self._step(
+            "validate",
+            table.name,
+            obj,
+            "nullable: expected NOT NULL, found nullable",
+            f"column: SET NOT NULL on {column.name} (no scan: the validated check proves it), "
+            "then drop the check",
+            "ACCESS EXCLUSIVE for milliseconds, at the end of the migration",
             [
-                f"ALTER TABLE {t} VALIDATE CONSTRAINT {k};",
                 f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;",
                 f"ALTER TABLE {t} DROP CONSTRAINT {k};",
             ],
             # Back to where the first migration left it: nullable, guarded by the check.
             [
                 f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;",
+                f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {k};",
                 f"ALTER TABLE {t} ADD CONSTRAINT {k} CHECK ({c} IS NOT NULL) NOT VALID;",
             ],
         )
