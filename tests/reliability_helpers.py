@@ -90,14 +90,20 @@ def scalar(url: str, query: str | sql.Composable, params: Sequence[Any] = ()) ->
     return row[0] if row else None
 
 
-def waiting_backend(url: str, purpose: str = "migrate") -> int | None:
+def waiting_backend(
+    url: str, purpose: str = "migrate", *, polling_counts: bool = True
+) -> int | None:
     """pid of an astegni-db backend blocked on a lock, or polling for the migration lock
-    (lock.acquire polls pg_try_advisory_lock: between polls its backend is idle)."""
+    (lock.acquire polls pg_try_advisory_lock: between polls its backend is idle).
+
+    ``polling_counts=False``: only a backend queued on a table lock. The last query
+    of a backend that has just won the migration lock still reads as the poll."""
+    polling = " OR query LIKE 'SELECT pg_try_advisory_lock%%'" if polling_counts else ""
     pid = scalar(
         url,
         "SELECT pid FROM pg_stat_activity WHERE application_name = %s"
         " AND datname = current_database()"
-        " AND (wait_event_type = 'Lock' OR query LIKE 'SELECT pg_try_advisory_lock%%')"
+        f" AND (wait_event_type = 'Lock'{polling})"
         " LIMIT 1",
         (f"astegni-db {purpose}",),
     )

@@ -171,7 +171,11 @@ def test_migrate_waits_out_a_long_transaction_without_stalling_traffic(
                 "--ddl-lock-timeout", str(DDL_LOCK_TIMEOUT_MS), "--ddl-retries", "10",
             )  # fmt: skip
             # The blocker lasts BLOCKER_S from migrate's first attempt on.
-            wait_for(lambda: proc.poll() is not None or waiting_backend(url), 30, "first attempt")
+            wait_for(
+                lambda: proc.poll() is not None or waiting_backend(url, polling_counts=False),
+                30,
+                "first attempt",
+            )
             time.sleep(BLOCKER_S)
             blocker.rollback()
         res = finish(proc, timeout=60)
@@ -246,7 +250,11 @@ def test_control_without_a_short_lock_timeout_the_queue_stalls(busy_db: tuple[st
                 "migrate", "--database-url", url, "--migrations-dir", str(migrations),
                 "--ddl-lock-timeout", "60000", "--ddl-retries", "0",
             )  # fmt: skip
-            wait_for(lambda: proc.poll() is not None or waiting_backend(url), 30, "ALTER queued")
+            wait_for(
+                lambda: proc.poll() is not None or waiting_backend(url, polling_counts=False),
+                30,
+                "ALTER queued",
+            )
 
             def read_once() -> None:
                 started = time.perf_counter()
