@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from astegni_db import settings
-from astegni_db.errors import AstegniError
+from astegni_db.errors import AstegniError, MigrationFailed
 from astegni_db.settings import DatabaseTarget
 
 if TYPE_CHECKING:
@@ -165,17 +165,17 @@ def migrate(
         report = commands.migrate(
             target, migrations_dir, options, on_event, observe=observe, compare=compare
         )
-    except AstegniError as exc:
-        # A table the applied migrations made or adopted is gone (a legacy script
-        # renamed it after adoption): say where its rows went, if it can be seen.
-        if "[42P01]" not in exc.message or exc.hint:
+    except MigrationFailed as exc:
+        # A table the applied migrations made or adopted is gone (undefined_table:
+        # a legacy script renamed it after adoption): say where its rows went.
+        if exc.sqlstate != "42P01" or exc.hint:
             raise
         from astegni_db.verify.run import renamed_away_hint
 
         hint = renamed_away_hint(target, spec_path)
         if hint is None:
             raise
-        raise type(exc)(exc.message, hint=hint) from None
+        raise MigrationFailed(exc.message, hint=hint, sqlstate=exc.sqlstate) from None
     # Only after a change: a no-op migrate on every deploy should cost next to
     # nothing (bench_startup). Sampled on a big table and bounded in time: on 5M
     # rows a full count took seconds, the migration milliseconds.

@@ -306,4 +306,7 @@ def translate(
             if migrating
             else None,
         )
-    return MigrationFailed(f"{doing} failed: {target.scrub(describe_db_error(exc))}")
+    return MigrationFailed(
+        f"{doing} failed: {target.scrub(describe_db_error(exc))}",
+        sqlstate=getattr(exc, "sqlstate", None),
+    )

@@ -44,6 +44,12 @@ class ConnectionFailed(AstegniError):
 class MigrationFailed(AstegniError):
     exit_code = ExitCode.FAILURE
 
+    def __init__(
+        self, message: str, *, hint: str | None = None, sqlstate: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.sqlstate = sqlstate  # the server's error code, when the server said why
+
 
 class PermissionDenied(AstegniError):
     exit_code = ExitCode.FAILURE

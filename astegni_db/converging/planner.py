@@ -32,7 +32,15 @@ from astegni_db.project.spec import (
     normalise_check,
 )
 from astegni_db.verify.catalog import Catalog, LiveColumn, LiveForeignKey, LiveIndex, LiveTable
-from astegni_db.verify.compare import check_meaning, describe_fk, index_spec_of
+from astegni_db.verify.compare import (
+    check_meaning,
+    checks_by_meaning,
+    describe_fk,
+    index_spec_of,
+    matching_fk,
+    matching_index,
+)
+from astegni_db.verify.copies import LegacyCopy
 
 # Steps run in this order within a phase (by the words before the colon in
 # Step.action): renames and new tables first, so later steps can name them; old
@@ -83,15 +91,6 @@ class PlanOptions(NamedTuple):
     aside_suffix: str = "_moved_aside"
 
 
-class Copy(NamedTuple):
-    """A table outside the spec holding a spec table's rows (verify/copies.py finds them)."""
-
-    table: str
-    copy_of: str
-    missing_columns: tuple[str, ...]
-    rows: int
-
-
 class Plan(NamedTuple):
     steps: list[Step]
     manual: list[Manual]
@@ -101,7 +100,7 @@ class Plan(NamedTuple):
 def plan_convergence(
     spec: Spec,
     catalog: Catalog,
-    copies: Sequence[Copy],
+    copies: Sequence[LegacyCopy],
     probe: Probe,
     options: PlanOptions | None = None,
 ) -> Plan:
@@ -121,7 +120,7 @@ class _Planner:
         self,
         spec: Spec,
         catalog: Catalog,
-        copies: Sequence[Copy],
+        copies: Sequence[LegacyCopy],
         probe: Probe,
         options: PlanOptions,
     ) -> None:
@@ -349,7 +348,8 @@ class _Planner:
                 forward.append(self._comment_sql(table.name, column.name, column.comment))
         for index in sorted(table.indexes):
             # A new, empty table: a plain build takes no time and blocks nobody.
-            forward.append(self._create_index_sql(table.name, index, concurrently=False) + ";")
+            name = self._index_name(table.name, index)
+            forward.append(self._create_index_sql(table.name, index, name, concurrently=False))
         action = "create: the table, empty"
         if notes:
             action += f" ({'; '.join(notes)})"
@@ -423,7 +423,7 @@ class _Planner:
             )
         )
 
-    def _legacy_copy(self, copy: Copy) -> None:
+    def _legacy_copy(self, copy: LegacyCopy) -> None:
         """A table beside an existing spec table, with its columns and rows: perhaps the
         rows a rename script moved away. Only a person can tell which rows belong where."""
         self.kept.append(
@@ -913,31 +913,30 @@ class _Planner:
         for fk in sorted(table.foreign_keys):
             obj = f"{table.name}({', '.join(fk.columns)}) foreign key"
             expected = describe_fk(fk)
-            same = [f for f in live.foreign_keys if f.columns == fk.columns]
-            exact = [f for f in same if describe_fk(f) == expected]
-            if exact:
-                matched.add(exact[0].name)
-                if not exact[0].validated:
+            chosen = matching_fk(fk, live.foreign_keys)
+            if chosen is not None:
+                matched.add(chosen.name)
+            if chosen is not None and describe_fk(chosen) == expected:
+                if not chosen.validated:
                     self._validate(
                         table,
                         obj,
-                        exact[0].name,
+                        chosen.name,
                         "foreign_key",
                         fk=fk,
-                        live_definition=self._fk_clause(exact[0]),
+                        live_definition=self._fk_clause(chosen),
                     )
                 continue
-            if same:
-                matched.add(same[0].name)
+            if chosen is not None:
                 self._drop_constraint(
                     table,
                     obj,
-                    same[0].name,
-                    self._fk_clause(same[0]),
-                    same[0].validated,
-                    f"foreign_key: expected {expected}, found {describe_fk(same[0])}",
+                    chosen.name,
+                    self._fk_clause(chosen),
+                    chosen.validated,
+                    f"foreign_key: expected {expected}, found {describe_fk(chosen)}",
                 )
-            self._add_fk(table, obj, fk, expected, found="none" if not same else None)
+            self._add_fk(table, obj, fk, expected, found="none" if chosen is None else None)
         if not table.partial:
             for extra in live.foreign_keys:
                 if extra.name not in matched:
@@ -999,9 +998,7 @@ class _Planner:
         )
 
     def _checks(self, table: TableSpec, live: LiveTable) -> None:
-        live_by_meaning = {
-            check_meaning(normalise_check(check.definition)): check for check in live.checks
-        }
+        live_by_meaning = checks_by_meaning(live)
         expected = {check_meaning(expression) for expression in table.checks}
         for expression in sorted(table.checks):
             obj = f"{table.name} CHECK ({expression})"
@@ -1116,8 +1113,12 @@ class _Planner:
 
     # -- indexes ------------------------------------------------------------------------------
 
-    def _create_index_sql(self, table: str, index: IndexSpec, *, concurrently: bool) -> str:
-        name = self._new_name(f"{table}_{'_'.join(_index_word(c) for c in index.columns)}_idx")
+    def _index_name(self, table: str, index: IndexSpec) -> str:
+        return self._new_name(f"{table}_{'_'.join(_index_word(c) for c in index.columns)}_idx")
+
+    def _create_index_sql(
+        self, table: str, index: IndexSpec, name: str, *, concurrently: bool
+    ) -> str:
         text = "CREATE UNIQUE INDEX" if index.unique else "CREATE INDEX"
         if concurrently:
             text += " CONCURRENTLY IF NOT EXISTS"
@@ -1129,37 +1130,34 @@ class _Planner:
             text += f" INCLUDE ({self._names(index.include)})"
         if index.where:
             text += f" WHERE {index.where}"
-        return text
+        return text + ";"
 
     def _indexes(self, table: TableSpec, live: LiveTable) -> None:
         remaining = list(live.indexes)
         for index in sorted(table.indexes):
             obj = f"{table.name} index {index.describe()}"
-            same = sorted(
-                (found for found in remaining if index_spec_of(found) == index),
-                key=lambda found: not found.valid,
-            )
-            if same and same[0].valid:
-                remaining.remove(same[0])
+            found = matching_index(index, remaining)
+            if found is not None and found.valid:
+                remaining.remove(found)
                 continue
             forward = []
             difference = "index: expected present, found missing"
-            if same:
-                remaining.remove(same[0])
-                difference = f"index: expected present, found invalid ({same[0].name})"
-                forward.append(f"DROP INDEX CONCURRENTLY IF EXISTS {self.q(same[0].name)};")
-            create = self._create_index_sql(table.name, index, concurrently=True)
-            name = create.split(" IF NOT EXISTS ", 1)[1].split(" ON ", 1)[0]
-            forward.append(create + ";")
+            if found is not None:
+                remaining.remove(found)
+                difference = f"index: expected present, found invalid ({found.name})"
+                forward.append(f"DROP INDEX CONCURRENTLY IF EXISTS {self.q(found.name)};")
+            name = self._index_name(table.name, index)
+            forward.append(self._create_index_sql(table.name, index, name, concurrently=True))
             self._step(
                 "indexes",
                 table.name,
                 obj,
                 difference,
-                f"create index: {name}" + (" (after dropping the invalid one)" if same else ""),
+                f"create index: {name}"
+                + (" (after dropping the invalid one)" if found is not None else ""),
                 "SHARE UPDATE EXCLUSIVE: reads and writes go on during the build",
                 forward,
-                [f"DROP INDEX CONCURRENTLY IF EXISTS {name};"],
+                [f"DROP INDEX CONCURRENTLY IF EXISTS {self.q(name)};"],
             )
         if table.partial:
             return
@@ -1175,11 +1173,8 @@ class _Planner:
                 Kept(table.name, obj, difference, "left in place; --drop-extra drops it")
             )
             return
-        recreate = self._create_index_sql(table.name, described, concurrently=True)
         # Rebuilt under its own name by the rollback.
-        recreate = recreate.replace(
-            recreate.split(" IF NOT EXISTS ", 1)[1].split(" ON ", 1)[0], self.q(extra.name), 1
-        )
+        recreate = self._create_index_sql(table.name, described, extra.name, concurrently=True)
         self._step(
             "indexes",
             table.name,
@@ -1188,7 +1183,7 @@ class _Planner:
             f"drop index: {extra.name} (--drop-extra)",
             "SHARE UPDATE EXCLUSIVE: reads and writes go on",
             [f"DROP INDEX CONCURRENTLY IF EXISTS {self.q(extra.name)};"],
-            [recreate + ";"],
+            [recreate],
             consequence="queries that used it may get slower",
         )
 

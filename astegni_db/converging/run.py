@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from astegni_db import db
-from astegni_db.converging.planner import Copy, PlanOptions, plan_convergence
+from astegni_db.converging.planner import PlanOptions, plan_convergence
 from astegni_db.converging.probes import DEFAULT_PROBE_TIMEOUT_S, DataProbe
 from astegni_db.converging.report import PlanReport
 from astegni_db.converging.steps import render_migrations
@@ -24,6 +25,9 @@ from astegni_db.project.spec import load_spec
 from astegni_db.settings import DatabaseTarget
 from astegni_db.verify.catalog import read_catalog
 from astegni_db.verify.copies import find_legacy_copies
+
+if TYPE_CHECKING:
+    import psycopg
 
 DEFAULT_NAME = "converge_to_spec"
 
@@ -47,15 +51,12 @@ def plan(
     if unknown:
         raise ConfigError(f"--move-aside {unknown[0]}: not a table of the spec ({spec_path})")
     number, last_id = next_migration_number(migrations_dir)
-    _refuse_pending(target, migrations_dir)
     with db.bounded_read_only_session(
         target, purpose="plan", doing="planning", lock_timeout_s=lock_timeout_s
     ) as conn:
+        _refuse_pending(conn, migrations_dir)
         catalog = read_catalog(conn, [*spec.tables, *spec.unexpected_tables])
-        copies = [
-            Copy(c.table, c.copy_of, c.missing_columns, c.rows)
-            for c in find_legacy_copies(conn, spec, catalog)
-        ]
+        copies = find_legacy_copies(conn, spec, catalog)
         result = plan_convergence(spec, catalog, copies, DataProbe(conn, probe_timeout_s), options)
     summary = f"bring the database to {spec_path.name}"
     texts = render_migrations(result.steps, number, slug, last_id, summary)
@@ -71,14 +72,14 @@ def plan(
     return report
 
 
-def _refuse_pending(target: DatabaseTarget, migrations_dir: Path) -> None:
+def _refuse_pending(conn: psycopg.Connection[Any], migrations_dir: Path) -> None:
     """The spec describes the schema after every migration: planning before the pending
     ones ran would write again what they do, and sort after them on disk."""
     if not migrations_dir.is_dir():
         return
-    from astegni_db.migrating.session import read_plan
+    from astegni_db.migrating.session import plan_on
 
-    pending = read_plan(target, migrations_dir, purpose="plan").pending
+    pending = plan_on(conn, load_migration_files(migrations_dir)).pending
     if pending:
         names = ", ".join(entry.id for entry in pending[:3])
         more = f" and {len(pending) - 3} more" if len(pending) > 3 else ""

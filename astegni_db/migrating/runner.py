@@ -198,5 +198,7 @@ def _failed(
     if not isinstance(translated, MigrationFailed):
         return translated
     return MigrationFailed(
-        f"{translated.message} -- rolled back; nothing was changed", hint=translated.hint
+        f"{translated.message} -- rolled back; nothing was changed",
+        hint=translated.hint,
+        sqlstate=translated.sqlstate,
     )

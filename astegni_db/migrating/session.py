@@ -106,9 +106,15 @@ def read_plan(target: DatabaseTarget, migrations_dir: Path, *, purpose: str) -> 
     files = load_migration_files(migrations_dir)
     with db.read_only_session(target, purpose=purpose, doing="reading the history") as conn:
         try:
-            history = bookkeeping.read_history(conn)
+            return plan_on(conn, files)
         except psycopg.Error as exc:
             raise db.translate(exc, target, "reading the migration history") from None
+
+
+def plan_on(conn: psycopg.Connection[Any], files: list[MigrationFile]) -> Plan:
+    """``files`` against the history on ``conn``: the plan, read on a session the caller
+    already has (``plan`` checks nothing is pending in its own read-only session)."""
+    history = bookkeeping.read_history(conn)
     return build_plan(files, history.applied, history.progress)
 
 

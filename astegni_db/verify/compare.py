@@ -9,6 +9,7 @@ definition; generated names never matter.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from astegni_db.project.spec import (
     ColumnSpec,
@@ -18,7 +19,14 @@ from astegni_db.project.spec import (
     TableSpec,
     normalise_check,
 )
-from astegni_db.verify.catalog import Catalog, LiveColumn, LiveForeignKey, LiveIndex, LiveTable
+from astegni_db.verify.catalog import (
+    Catalog,
+    LiveCheck,
+    LiveColumn,
+    LiveForeignKey,
+    LiveIndex,
+    LiveTable,
+)
 from astegni_db.verify.findings import Finding
 
 
@@ -149,10 +157,8 @@ def compare_foreign_keys(table: TableSpec, live: LiveTable) -> list[Finding]:
     matched: set[str] = set()
     for fk in sorted(table.foreign_keys):
         obj = f"{table.name}({', '.join(fk.columns)}) foreign key"
-        candidates = [found for found in live.foreign_keys if found.columns == fk.columns]
         expected = describe_fk(fk)
-        exact = [found for found in candidates if describe_fk(found) == expected]
-        chosen = (exact or candidates)[0] if candidates else None
+        chosen = matching_fk(fk, live.foreign_keys)
         if chosen is not None:
             matched.add(chosen.name)
         findings.append(
@@ -182,6 +188,13 @@ def compare_foreign_keys(table: TableSpec, live: LiveTable) -> list[Finding]:
     return findings
 
 
+def matching_fk(fk: ForeignKeySpec, live: Sequence[LiveForeignKey]) -> LiveForeignKey | None:
+    """The live foreign key on ``fk``'s columns, one that matches it exactly first."""
+    candidates = [found for found in live if found.columns == fk.columns]
+    exact = [found for found in candidates if describe_fk(found) == describe_fk(fk)]
+    return (exact or candidates)[0] if candidates else None
+
+
 def describe_fk(fk: ForeignKeySpec | LiveForeignKey) -> str:
     target = f"{fk.references}({', '.join(fk.referenced_columns)})"
     text = f"-> {target} ON DELETE {fk.on_delete.upper()}"
@@ -206,15 +219,11 @@ def _not_validated(table: str, obj: str, kind: str) -> Finding:
 
 def compare_check_constraints(table: TableSpec, live: LiveTable) -> list[Finding]:
     findings = []
-    live_by_meaning = {
-        check_meaning(normalise_check(check.definition)): (normalise_check(check.definition), check)
-        for check in live.checks
-    }
+    live_by_meaning = checks_by_meaning(live)
     expected_meanings = {check_meaning(expression) for expression in table.checks}
     for expression in sorted(table.checks):
         obj = f"{table.name} CHECK ({expression})"
-        match = live_by_meaning.get(check_meaning(expression))
-        found = match[1] if match else None
+        found = live_by_meaning.get(check_meaning(expression))
         findings.append(
             Finding.check(
                 table.name,
@@ -227,9 +236,9 @@ def compare_check_constraints(table: TableSpec, live: LiveTable) -> list[Finding
         if found is not None and not found.validated:
             findings.append(_not_validated(table.name, obj, "check"))
     if not table.partial:
-        for meaning, (expression, check) in sorted(live_by_meaning.items()):
+        for meaning, check in sorted(live_by_meaning.items()):
             if meaning not in expected_meanings:
-                obj = f"{table.name} CHECK ({expression})"
+                obj = f"{table.name} CHECK ({normalise_check(check.definition)})"
                 findings.append(
                     Finding.check(
                         table.name,
@@ -240,6 +249,18 @@ def compare_check_constraints(table: TableSpec, live: LiveTable) -> list[Finding
                     )
                 )
     return findings
+
+
+def checks_by_meaning(live: LiveTable) -> dict[str, LiveCheck]:
+    """The live CHECKs by what they test (check_meaning), not by how they print."""
+    return {check_meaning(normalise_check(check.definition)): check for check in live.checks}
+
+
+def matching_index(index: IndexSpec, live: Sequence[LiveIndex]) -> LiveIndex | None:
+    """The live index ``index`` describes; a valid one first, so that a leftover
+    invalid duplicate never hides a good one."""
+    same = [found for found in live if index_spec_of(found) == index]
+    return min(same, key=lambda found: not found.valid, default=None)
 
 
 def index_spec_of(index: LiveIndex) -> IndexSpec:
@@ -257,16 +278,12 @@ def compare_indexes(table: TableSpec, live: LiveTable) -> list[Finding]:
     remaining = list(live.indexes)
     for index in sorted(table.indexes):
         obj = f"{table.name} index {index.describe()}"
-        # Valid indexes first: a leftover invalid duplicate must not hide a good one.
-        same = sorted(
-            (found for found in remaining if index_spec_of(found) == index),
-            key=lambda found: not found.valid,
-        )
-        if not same:
+        found = matching_index(index, remaining)
+        if found is None:
             findings.append(Finding.check(table.name, obj, "index", "present", "missing"))
             continue
-        remaining.remove(same[0])
-        actual = "present" if same[0].valid else f"invalid ({same[0].name})"
+        remaining.remove(found)
+        actual = "present" if found.valid else f"invalid ({found.name})"
         findings.append(Finding.check(table.name, obj, "index", "present", actual))
     if not table.partial:
         for extra in remaining:
