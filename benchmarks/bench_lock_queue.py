@@ -71,10 +71,7 @@ def wait_for_session(url: str, app_prefix: str, timeout_s: float) -> bool:
 def one_run(
     server: common.BenchServer, template: str, variant: str, n: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    common.RAW.mkdir(parents=True, exist_ok=True)
-    prefix = common.RAW / f"t2_{variant}_{n}"
-    for old in common.RAW.glob(prefix.name + ".*"):
-        old.unlink()
+    prefix = common.pgbench_log_prefix(f"t2_{variant}_{n}")
     with common.scratch_database(server, f"bench_t2_{n}", template) as db:
         common.prewarm(server, db)
         cursor = common.LogCursor(server.log_file)

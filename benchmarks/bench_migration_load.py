@@ -35,10 +35,7 @@ import common
 def one_run(
     server: common.BenchServer, template: str, kind: str, n: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    common.RAW.mkdir(parents=True, exist_ok=True)
-    prefix = common.RAW / f"t1_{kind}_{n}"
-    for old in common.RAW.glob(prefix.name + ".*"):
-        old.unlink()
+    prefix = common.pgbench_log_prefix(f"t1_{kind}_{n}")
     with common.scratch_database(server, f"bench_t1_{kind}", template) as db:
         common.prewarm(server, db)
         common.install_ddl_marker(server, db)

@@ -79,10 +79,7 @@ def prepare(server: common.BenchServer, db: str, migrations: Path) -> dict[str, 
 def one_run(
     server: common.BenchServer, template: str, kind: str, n: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    common.RAW.mkdir(parents=True, exist_ok=True)
-    prefix = common.RAW / f"t9_{kind}_{n}"
-    for old in common.RAW.glob(prefix.name + ".*"):
-        old.unlink()
+    prefix = common.pgbench_log_prefix(f"t9_{kind}_{n}")
     migrations = Path(tempfile.mkdtemp(prefix="bench-plan-")) / "migrations"
     shutil.copytree(common.MIGRATIONS, migrations)
     with common.scratch_database(server, f"bench_t9_{kind}", template) as db:

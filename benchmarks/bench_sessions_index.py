@@ -181,10 +181,7 @@ def part_query(server: common.BenchServer, template: str, args: argparse.Namespa
 def one_load_run(
     server: common.BenchServer, template: str, kind: str, n: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    common.RAW.mkdir(parents=True, exist_ok=True)
-    prefix = common.RAW / f"t7_{kind}_{n}"
-    for old in common.RAW.glob(prefix.name + ".*"):
-        old.unlink()
+    prefix = common.pgbench_log_prefix(f"t7_{kind}_{n}")
     with common.scratch_database(server, f"bench_t7_{kind}", template) as db:
         # The load's read_by_tutor needs some index on a 5M-row table: the
         # template's two-column one stays, as any production table had one.

@@ -478,6 +478,16 @@ def pgbench_command(
     ]
 
 
+def pgbench_log_prefix(name: str) -> Path:
+    """Where a run's pgbench transaction logs go (``-l --log-prefix``), emptied of an
+    earlier run's logs of the same name."""
+    RAW.mkdir(parents=True, exist_ok=True)
+    prefix = RAW / name
+    for old in RAW.glob(prefix.name + ".*"):
+        old.unlink()
+    return prefix
+
+
 def start_pgbench(
     server: BenchServer, dbname: str, duration_s: int, clients: int, log_prefix: Path, rows: int
 ) -> subprocess.Popen[str]:
