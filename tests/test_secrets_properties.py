@@ -149,6 +149,8 @@ def commands(migrations: Path, out: Path) -> dict[str, list[str]]:
         "verify json": ["verify", *verify, "--format", "json"],
         "verify -o junit": ["verify", *verify, "--format", "junit", "-o", str(out / "v.xml")],
         "inspect -o": ["inspect", *spec, "-o", str(out / "live.toml")],
+        "verify plan": ["plan", "--dry-run", *spec, *m],
+        "verify plan json": ["plan", "--dry-run", "--format", "json", *spec, *m],
         "rollback": ["rollback", "--yes", *m],
         "repair": ["repair", "--yes", *m],
     }
@@ -292,7 +294,8 @@ def test_real_server_with_that_password_prints_no_piece_of_it(
             outcomes[name] = res.code
             if "json" in name:
                 json_of(res)
-        # It really connected: every command did its work (verify may find drift others made).
+        # It really connected: every command did its work (verify and plan, named
+        # "verify ...", may find drift others made).
         assert {n: c for n, c in outcomes.items() if not n.startswith("verify")} == dict.fromkeys(
             [n for n in outcomes if not n.startswith("verify")], 0
         ), outcomes
