@@ -429,6 +429,7 @@ def test_cli_shows_the_plan_and_writes_only_when_confirmed(adopted: str, migrati
         "0005_restore_duration_default.sql",
     ]
     assert "Next: astegni-db migrate" in wrote.stdout
+    assert not list(migrations.glob(".*"))  # no scratch file left behind
     assert run_cli(*args, "--format", "json").code == 3  # 0005 written, not yet applied
     assert api.verify(adopted, SPEC).exit_code == 6
     api.migrate(adopted, migrations)

@@ -9,6 +9,7 @@ refused); only then may the caller write them.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,14 +110,25 @@ def _check_files(report: PlanReport, spec_path: Path, queries_dir: Path | None) 
 
 
 def _write_texts(report: PlanReport, directory: Path) -> list[Path]:
+    """Each file whole or not at all, a rollback before its migration, in phase order:
+    a run killed half way leaves complete migrations, each with its rollback, never a
+    truncated file that migrate would apply."""
     paths = []
     for text in report.migrations:
         forward = directory / f"{text.migration_id}.sql"
         back = directory / f"{text.migration_id}{ROLLBACK_SUFFIX}"
-        forward.write_text(text.forward, encoding="utf-8")
-        back.write_text(text.rollback, encoding="utf-8")
+        _write_whole(back, text.rollback)
+        _write_whole(forward, text.forward)
         paths += [forward, back]
     return paths
+
+
+def _write_whole(path: Path, text: str) -> None:
+    # A dot name ending in .tmp is no migration file to the loader, and
+    # os.replace within one directory is atomic.
+    scratch = path.with_name(f".{path.name}.tmp")
+    scratch.write_text(text, encoding="utf-8")
+    os.replace(scratch, path)
 
 
 def write_plan(report: PlanReport) -> PlanReport:
