@@ -146,3 +146,35 @@ def test_url_backend_creates_and_drops_its_own_databases(
     assert database_names(private_server.url) == before
     with psycopg.connect(private_server.url) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)  # the server itself is untouched
+
+
+def test_a_role_that_is_not_superuser_drops_its_databases(private_server: Server) -> None:
+    """The url backend often runs as a role with CREATEDB only. Its own leftover
+    connections go with FORCE; a process it may not terminate gets a plain DROP,
+    which makes an autovacuum worker step aside. An autovacuum worker cannot be
+    summoned on demand, so this guards the other branch: another role's session
+    still ends in one clean error, within PostgreSQL's own 5 s waits, not a hang."""
+    from astegni_db.disposable.databases import create_database, drop_database
+    from astegni_db.disposable.server import Server as DisposableServer
+    from astegni_db.errors import AstegniError
+
+    with psycopg.connect(private_server.url, autocommit=True) as admin:
+        admin.execute("CREATE ROLE plain_creator LOGIN CREATEDB PASSWORD 'c/r#e@ator'")
+    role_url = private_server.url.replace(
+        private_server.url.split("://", 1)[1].split("@", 1)[0],
+        "plain_creator:c%2Fr%23e%40ator",
+    )
+    server = DisposableServer(role_url, "url")
+    create_database(server, "made_by_plain_creator")
+    leftover = psycopg.connect(server.url_for("made_by_plain_creator"))
+    drop_database(server, "made_by_plain_creator")  # its own session: FORCE ends it
+    assert "made_by_plain_creator" not in database_names(private_server.url)
+    leftover.close()
+
+    create_database(server, "held_by_superuser")
+    held = psycopg.connect(private_server.url_for("held_by_superuser"))
+    with pytest.raises(AstegniError, match="dropping database held_by_superuser"):
+        drop_database(server, "held_by_superuser")
+    held.close()
+    drop_database(server, "held_by_superuser")
+    assert "held_by_superuser" not in database_names(private_server.url)

@@ -64,15 +64,34 @@ def create_database(server: Server, name: str, *, template: str | None = None) -
         conn.execute(query)
 
 
+# A plain DROP waits up to 5 s for other backends to leave (PostgreSQL's own
+# bound), so two rounds are plenty for an autovacuum worker to step aside.
+_DROP_ATTEMPTS = 2
+
+
 def drop_database(server: Server, name: str) -> None:
     """Drop ``name`` even if a test left connections open to it."""
+    import psycopg
     from psycopg import sql
 
+    plain = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
+    force = sql.SQL("{} WITH (FORCE)").format(plain)
     with _admin_session(server, f"dropping database {name}") as conn:
         if conn.info.server_version >= 130000:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            for _ in range(_DROP_ATTEMPTS):
+                try:
+                    conn.execute(force)
+                    return
+                except psycopg.errors.InsufficientPrivilege:
+                    # FORCE must terminate every backend in the database, and a role
+                    # that is not superuser may not terminate an autovacuum worker
+                    # (a url server's role, on a database it just used). A plain DROP
+                    # makes autovacuum step aside; a client still connected keeps
+                    # it "in use", and the next round tries again.
+                    with contextlib.suppress(psycopg.errors.ObjectInUse):
+                        conn.execute(plain)
+                        return
+            conn.execute(force)  # still refused: its error says who holds the database
             return
         conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
