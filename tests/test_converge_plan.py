@@ -31,7 +31,7 @@ from astegni_db.disposable.databases import temporary_database
 from astegni_db.errors import MigrationFailed
 from astegni_db.project.spec import normalise_check
 from astegni_db.settings import dbname_of
-from astegni_db.verify.compare import check_meaning
+from astegni_db.verify.meaning import expression_key
 from tests.helpers import assert_clean_failure, copy_migrations, run_cli
 from tests.legacy_states import DRIFT_STATES, build_state_3
 from tests.session_load import SessionLoad
@@ -246,7 +246,7 @@ def comparable(shape: dict[str, Any]) -> dict[str, Any]:
     for table in shape.values():
         if isinstance(table, dict) and "constraints" in table:
             table["constraints"] = sorted(
-                (kind, check_meaning(normalise_check(text)) if kind == "c" else text, *rest)
+                (kind, repr(expression_key(normalise_check(text))) if kind == "c" else text, *rest)
                 for kind, text, *rest in table["constraints"]
             )
     return shape

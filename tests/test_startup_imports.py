@@ -4,7 +4,8 @@ Start-up speed itself is measured in benchmarks/bench_startup.py, never timed
 here; this guards the cause: psycopg, yoyo and rich.console cost 100-400 ms
 each to import. `--help` and `--version` need none of them; verify needs the
 driver but not rich when its output is not a terminal, nor yoyo, nor
-sqlparse; lint needs no database code at all.
+sqlparse, nor the SQL parser (pglast) while the spec's expressions read as the
+catalog prints them; lint needs no database code at all.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.helpers import MIGRATIONS_DIR, QUERIES, SPEC
 
-HEAVY = ("psycopg", "yoyo", "rich", "sqlparse")
+HEAVY = ("psycopg", "yoyo", "rich", "sqlparse", "pglast")
 
 # Runs the real entry point in a fresh interpreter, with stdout a pipe (not a
 # terminal), then reports which heavy modules ended up in sys.modules.
@@ -80,7 +82,29 @@ def test_lint_imports_no_database_code_and_no_rich() -> None:
     assert result["code"] == 0, result
     assert "no unsafe migrations" in str(result["out"])
     # sqlparse: the splitter yoyo uses, so lint cuts statements where yoyo will.
-    assert result["heavy"] == ["sqlparse"]
+    assert result["heavy"] == ["pglast", "sqlparse"]
+
+
+def test_verify_loads_the_parser_only_when_an_expression_is_spelled_differently(
+    migrated_db_url: str, tmp_path: Path
+) -> None:
+    # The project's spec spells every CHECK, default and index as the catalog
+    # prints it (the test above: no parser). Spelled otherwise, the same
+    # meaning still verifies, and only then is the parser loaded.
+    text = SPEC.read_text(encoding="utf-8")
+    printed = (
+        "status::text = ANY (ARRAY['active'::character varying, "
+        "'draft'::character varying]::text[])"
+    )
+    assert printed in text, "the project spec changed: pick another CHECK to respell"
+    respelled = tmp_path / "schema.toml"
+    respelled.write_text(text.replace(printed, "status IN ('draft', 'active')"))
+    result = loaded_by(
+        "verify", "--database-url", migrated_db_url, "--spec", str(respelled),
+        "--queries", str(QUERIES),
+    )  # fmt: skip
+    assert result["code"] == 0, result
+    assert result["heavy"] == ["pglast", "psycopg"]
 
 
 def test_the_guard_sees_heavy_imports_when_a_command_needs_them() -> None:

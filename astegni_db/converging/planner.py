@@ -33,10 +33,9 @@ from astegni_db.project.spec import (
 )
 from astegni_db.verify.catalog import Catalog, LiveColumn, LiveForeignKey, LiveIndex, LiveTable
 from astegni_db.verify.compare import (
-    check_meaning,
-    checks_by_meaning,
     describe_fk,
     index_spec_of,
+    matching_checks,
     matching_fk,
     matching_index,
 )
@@ -998,11 +997,10 @@ class _Planner:
         )
 
     def _checks(self, table: TableSpec, live: LiveTable) -> None:
-        live_by_meaning = checks_by_meaning(live)
-        expected = {check_meaning(expression) for expression in table.checks}
+        matched, extra = matching_checks(table, live)
         for expression in sorted(table.checks):
             obj = f"{table.name} CHECK ({expression})"
-            found = live_by_meaning.get(check_meaning(expression))
+            found = matched.get(expression)
             if found is not None:
                 if not found.validated:
                     self._validate(
@@ -1029,17 +1027,16 @@ class _Planner:
             )
             self._validate(table, obj, name, "check", expression=expression)
         if not table.partial:
-            for meaning, check in sorted(live_by_meaning.items()):
-                if meaning not in expected:
-                    expression = normalise_check(check.definition)
-                    self._drop_constraint(
-                        table,
-                        f"{table.name} CHECK ({expression})",
-                        check.name,
-                        f"CHECK ({expression})",
-                        check.validated,
-                        f"check: expected absent, found present (as {check.name})",
-                    )
+            for check in extra:
+                expression = normalise_check(check.definition)
+                self._drop_constraint(
+                    table,
+                    f"{table.name} CHECK ({expression})",
+                    check.name,
+                    f"CHECK ({expression})",
+                    check.validated,
+                    f"check: expected absent, found present (as {check.name})",
+                )
 
     def _validate(
         self,

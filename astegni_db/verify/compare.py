@@ -2,13 +2,12 @@
 
 Passing checks are findings too (status "ok"), so a report shows what was
 checked, not only what failed. Objects are matched by meaning: foreign keys by
-their columns, CHECKs by their normalised expression, indexes by their
+their columns, CHECKs by their parsed expression (meaning.py), indexes by their
 definition; generated names never matter.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from astegni_db.project.spec import (
@@ -28,6 +27,7 @@ from astegni_db.verify.catalog import (
     LiveTable,
 )
 from astegni_db.verify.findings import Finding
+from astegni_db.verify.meaning import match_by_meaning
 
 
 def compare_spec(spec: Spec, catalog: Catalog) -> list[Finding]:
@@ -219,11 +219,10 @@ def _not_validated(table: str, obj: str, kind: str) -> Finding:
 
 def compare_check_constraints(table: TableSpec, live: LiveTable) -> list[Finding]:
     findings = []
-    live_by_meaning = checks_by_meaning(live)
-    expected_meanings = {check_meaning(expression) for expression in table.checks}
+    matched, extra = matching_checks(table, live)
     for expression in sorted(table.checks):
         obj = f"{table.name} CHECK ({expression})"
-        found = live_by_meaning.get(check_meaning(expression))
+        found = matched.get(expression)
         findings.append(
             Finding.check(
                 table.name,
@@ -236,24 +235,42 @@ def compare_check_constraints(table: TableSpec, live: LiveTable) -> list[Finding
         if found is not None and not found.validated:
             findings.append(_not_validated(table.name, obj, "check"))
     if not table.partial:
-        for meaning, check in sorted(live_by_meaning.items()):
-            if meaning not in expected_meanings:
-                obj = f"{table.name} CHECK ({normalise_check(check.definition)})"
-                findings.append(
-                    Finding.check(
-                        table.name,
-                        obj,
-                        "check",
-                        "absent",
-                        f"present (as {check.name})",
-                    )
+        for check in extra:
+            obj = f"{table.name} CHECK ({normalise_check(check.definition)})"
+            findings.append(
+                Finding.check(
+                    table.name,
+                    obj,
+                    "check",
+                    "absent",
+                    f"present (as {check.name})",
                 )
+            )
     return findings
 
 
-def checks_by_meaning(live: LiveTable) -> dict[str, LiveCheck]:
-    """The live CHECKs by what they test (check_meaning), not by how they print."""
-    return {check_meaning(normalise_check(check.definition)): check for check in live.checks}
+def matching_checks(
+    table: TableSpec, live: LiveTable
+) -> tuple[dict[str, LiveCheck], list[LiveCheck]]:
+    """Each spec CHECK paired with the live CHECK that tests the same thing (by
+    meaning: astegni_db/verify/meaning.py), and the live CHECKs left unpaired."""
+    by_text: dict[str, LiveCheck] = {}
+    for check in sorted(live.checks, key=lambda c: c.name):
+        by_text.setdefault(normalise_check(check.definition), check)
+    pairs = match_by_meaning(table.checks, by_text, text_columns=string_columns(live))
+    matched = {expression: by_text[text] for expression, text in pairs.items()}
+    paired = set(pairs.values())
+    extra = [check for text, check in sorted(by_text.items()) if text not in paired]
+    return matched, extra
+
+
+def string_columns(live: LiveTable) -> frozenset[str]:
+    """Columns of a string type: casting them to text, as PostgreSQL prints, changes nothing."""
+    return frozenset(
+        column.name
+        for column in live.columns.values()
+        if column.type == "text" or column.type.startswith("character varying")
+    )
 
 
 def matching_index(index: IndexSpec, live: Sequence[LiveIndex]) -> LiveIndex | None:
@@ -299,24 +316,3 @@ def compare_indexes(table: TableSpec, live: LiveTable) -> list[Finding]:
                 )
             )
     return findings
-
-
-# Casts between the string types, which PostgreSQL prints differently for the
-# same CHECK depending on how it was created: a table restored from pg_dump
-# reads ARRAY[('a'::character varying)::text, ...] where the original read
-# (ARRAY['a'::character varying, ...])::text[].
-_STRING_CAST = re.compile(r"::(?:character varying|varchar|text|bpchar)(?:\(\d+\))?(?:\[\])?")
-# Parentheses around a single operand (a name, a literal, an ARRAY[...] of them),
-# never those of a function call: removing them cannot change what is computed.
-_PARENTHESISED_OPERAND = re.compile(r"(?<![\w\]])\(((?:[\w.\[\]\"]|'[^']*'|,)+)\)")
-
-
-def check_meaning(expression: str) -> str:
-    """What a normalised CHECK tests, with printing artefacts removed: for matching only."""
-    text = _STRING_CAST.sub("", expression)
-    text = re.sub(r"\s*,\s*", ",", text)
-    while True:
-        stripped = _PARENTHESISED_OPERAND.sub(r"\1", text)
-        if stripped == text:
-            return " ".join(text.split())
-        text = stripped
