@@ -33,11 +33,16 @@ from astegni_db.project.spec import (
 )
 from astegni_db.verify.catalog import Catalog, LiveColumn, LiveForeignKey, LiveIndex, LiveTable
 from astegni_db.verify.compare import (
+    compare_collation,
     describe_fk,
+    describe_fk_options,
+    effective_match,
     index_spec_of,
     matching_checks,
     matching_fk,
     matching_index,
+    same_default,
+    string_columns,
 )
 from astegni_db.verify.copies import LegacyCopy
 
@@ -342,6 +347,8 @@ class _Planner:
         for fk in sorted(table.foreign_keys):
             lines.append(f"    {self._fk_clause(fk)}")
         forward = [f"CREATE TABLE {name} (\n" + ",\n".join(lines) + "\n);"]
+        if table.comment is not None:
+            forward.append(f"COMMENT ON TABLE {name} IS {sql_literal(table.comment)};")
         for column in columns.values():
             if column.comment is not None:
                 forward.append(self._comment_sql(table.name, column.name, column.comment))
@@ -368,9 +375,15 @@ class _Planner:
         if column.serial:
             sql_type = _SERIAL_TYPES.get(column.type, column.type)
         text = f"{self.q(column.name)} {sql_type}"
+        if column.collation is not None:
+            text += f" COLLATE {column.collation}"
         if not column.nullable:
             text += " NOT NULL"
-        if column.default is not None:
+        if column.identity is not None:
+            text += f" GENERATED {column.identity.upper()} AS IDENTITY"
+        elif column.generated is not None:
+            text += f" GENERATED ALWAYS AS ({column.generated}) STORED"
+        elif column.default is not None:
             text += f" DEFAULT {column.default}"
         return text
 
@@ -438,20 +451,40 @@ class _Planner:
     # -- one table --------------------------------------------------------------------
 
     def _table(self, table: TableSpec, live: LiveTable) -> None:
+        self._table_comment(table, live)
         self._columns(table, live)
         self._primary_key(table, live)
         self._foreign_keys(table, live)
         self._checks(table, live)
         self._indexes(table, live)
 
+    def _table_comment(self, table: TableSpec, live: LiveTable) -> None:
+        if table.comment is None or table.comment == live.comment:
+            return
+        before = "NULL" if live.comment is None else sql_literal(live.comment)
+        t = self.q(table.name)
+        self._step(
+            "schema",
+            table.name,
+            table.name,
+            "comment: expected the spec's wording, found "
+            + ("none" if live.comment is None else repr(live.comment)),
+            f"table: rewrite the comment on {table.name}",
+            "SHARE UPDATE EXCLUSIVE, catalog-only: reads and writes go on",
+            [f"COMMENT ON TABLE {t} IS {sql_literal(table.comment)};"],
+            [f"COMMENT ON TABLE {t} IS {before};"],
+        )
+
     def _columns(self, table: TableSpec, live: LiveTable) -> None:
+        text_columns = string_columns(live)
         for column in table.columns.values():
             found = live.columns.get(column.name)
             if found is None:
                 self._add_column(table, column)
                 continue
             self._type(table, column, found)
-            self._default(table, column, found)
+            self._collation(table, column, found)
+            self._default(table, column, found, text_columns)
             self._nullable(table, column, found)
             self._comment(table, column, found)
         if not table.partial:
@@ -468,23 +501,45 @@ class _Planner:
     def _add_column(self, table: TableSpec, column: ColumnSpec) -> None:
         t, c = self.q(table.name), self.q(column.name)
         obj = self._obj(table.name, column.name)
-        if column.serial:
+        numbered = "serial" if column.serial else "identity" if column.identity else None
+        if numbered is not None:
             self.manual.append(
                 Manual(
                     table.name,
                     obj,
-                    "column: expected present, found missing (serial)",
-                    "add the serial column by hand",
-                    "a serial column gives every existing row a value: the table is rewritten "
-                    "under ACCESS EXCLUSIVE",
+                    f"column: expected present, found missing ({numbered})",
+                    f"add the {numbered} column by hand",
+                    f"a{'n' if numbered == 'identity' else ''} {numbered} column gives every "
+                    "existing row a value: the table is rewritten under ACCESS EXCLUSIVE",
                     (
                         "expand and contract: add the column nullable, create its sequence, "
-                        "fill it in batches, then set its default and NOT NULL",
+                        "fill it in batches, then make it the column's default "
+                        f"({column.describe_default()}) and set NOT NULL",
                     ),
                 )
             )
             return
-        forward = [f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} {column.type};"]
+        if column.generated is not None:
+            self.manual.append(
+                Manual(
+                    table.name,
+                    obj,
+                    "column: expected present, found missing (generated)",
+                    "add the generated column by hand",
+                    "a stored generated column is computed for every existing row: the table "
+                    "is rewritten under ACCESS EXCLUSIVE",
+                    (
+                        f"in a maintenance window: ALTER TABLE {t} ADD COLUMN {c} {column.type} "
+                        f"GENERATED ALWAYS AS ({column.generated}) STORED;",
+                        "or expand and contract: add a plain column filled by a trigger, "
+                        "backfill it in batches, and switch to the generated column in a "
+                        "later release",
+                    ),
+                )
+            )
+            return
+        collate = "" if column.collation is None else f" COLLATE {column.collation}"
+        forward = [f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} {column.type}{collate};"]
         rollback = [self._drop_column_if_empty(table.name, column.name)]
         self._step(
             "schema",
@@ -614,30 +669,121 @@ class _Planner:
             )
         )
 
-    def _default(self, table: TableSpec, column: ColumnSpec, found: LiveColumn) -> None:
-        if found.identity or found.generated:
-            if column.serial or column.default is not None:
-                self._manual_default(table, column, found)
+    def _collation(self, table: TableSpec, column: ColumnSpec, found: LiveColumn) -> None:
+        obj = self._obj(table.name, column.name)
+        compared = compare_collation(table.name, obj, column.collation, found.collation)
+        if compared.status == "ok":
             return
-        expected = "serial" if column.serial else (column.default or "no default")
+        t, c = self.q(table.name), self.q(column.name)
+        collation = column.collation or '"default"'
+        self.manual.append(
+            Manual(
+                table.name,
+                obj,
+                f"collation: expected {compared.expected}, found {compared.actual}",
+                "change the collation by hand",
+                "every index on the column is rebuilt under ACCESS EXCLUSIVE, and comparisons "
+                "and ORDER BY on it give other results: a decision for whoever owns the queries",
+                (
+                    f"in a maintenance window: ALTER TABLE {t} ALTER COLUMN {c} "
+                    f"TYPE {column.type} COLLATE {collation};",
+                    "or expand and contract: add a column with the new collation, keep both "
+                    "filled, build its indexes CONCURRENTLY, switch reads, then drop the old one",
+                ),
+            )
+        )
+
+    def _default(
+        self, table: TableSpec, column: ColumnSpec, found: LiveColumn, text_columns: frozenset[str]
+    ) -> None:
         actual = found.describe_default()
-        if expected == actual:
+        if column.describe_default() == actual or same_default(
+            column, found, text_columns=text_columns
+        ):
+            return
+        if column.identity and found.identity:
+            self._set_generated(table, column, found)
+            return
+        if column.identity or column.generated or found.identity or found.generated:
+            self._manual_default(table, column, found)
             return
         if column.serial:
             self._make_serial(table, column, found)
             return
         self._set_default(table.name, column, found.default, actual)
 
+    def _set_generated(self, table: TableSpec, column: ColumnSpec, found: LiveColumn) -> None:
+        """GENERATED ALWAYS and BY DEFAULT differ only in what inserts may do: catalog-only."""
+        assert column.identity is not None
+        t, c = self.q(table.name), self.q(column.name)
+        was = "ALWAYS" if found.identity == "a" else "BY DEFAULT"
+        now = column.identity.upper()
+        self._step(
+            "schema",
+            table.name,
+            self._obj(table.name, column.name),
+            f"default: expected {column.describe_default()}, found {found.describe_default()}",
+            f"column: identity of {column.name} to GENERATED {now}",
+            "ACCESS EXCLUSIVE, catalog-only (milliseconds)",
+            [f"ALTER TABLE {t} ALTER COLUMN {c} SET GENERATED {now};"],
+            [f"ALTER TABLE {t} ALTER COLUMN {c} SET GENERATED {was};"],
+            consequence=f"inserts that give {column.name} a value now fail unless they say "
+            "OVERRIDING SYSTEM VALUE"
+            if now == "ALWAYS"
+            else f"inserts may give {column.name} a value of their own",
+        )
+
     def _manual_default(self, table: TableSpec, column: ColumnSpec, found: LiveColumn) -> None:
+        t, c = self.q(table.name), self.q(column.name)
+        difference = (
+            f"default: expected {column.describe_default()}, found {found.describe_default()}"
+        )
+        if column.generated or found.generated:
+            procedure = "replace the generated column by hand"
+            why = (
+                "PostgreSQL 15 cannot change a generation expression, nor make a column "
+                "generated, in place: the column is replaced and the table rewritten"
+            )
+            instructions: tuple[str, ...] = (
+                "expand and contract: add the new column (a generated one rewrites the table "
+                "under ACCESS EXCLUSIVE: in a maintenance window), switch reads to it, then "
+                "drop the old column and rename the new one in a later release",
+            )
+            if column.generated is None:
+                instructions += (
+                    f"to keep the values as a plain column: ALTER TABLE {t} ALTER COLUMN {c} "
+                    "DROP EXPRESSION;   -- catalog-only, and not undone by a rollback",
+                )
+        else:
+            procedure = "convert the identity column by hand"
+            why = (
+                "the numbering moves between an identity and a default: the next number must "
+                "continue after the highest one, and inserts that give a value behave differently"
+            )
+            if column.identity:
+                instructions = (
+                    f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;   -- and drop the sequence "
+                    "it used, once nothing else does",
+                    f"ALTER TABLE {t} ALTER COLUMN {c} ADD GENERATED "
+                    f"{column.identity.upper()} AS IDENTITY;   -- the column must be NOT NULL",
+                    f"SELECT setval(pg_get_serial_sequence({sql_literal(t)}, "
+                    f"{sql_literal(column.name)}), max({c})) FROM {t};",
+                )
+            else:
+                instructions = (
+                    f"ALTER TABLE {t} ALTER COLUMN {c} DROP IDENTITY;   -- catalog-only; "
+                    "its sequence goes with it",
+                    "astegni-db plan   # then writes the spec's default"
+                    + (" (a sequence starting after the highest value)" if column.serial else ""),
+                )
         self.manual.append(
             Manual(
                 table.name,
                 self._obj(table.name, column.name),
-                f"default: expected {'serial' if column.serial else column.default}, "
-                f"found {found.describe_default()}",
-                "replace the identity or generated column by hand",
-                "identity and generated columns are not plain defaults",
-                ("expand and contract",),
+                difference,
+                procedure,
+                why,
+                instructions,
             )
         )
 
@@ -901,10 +1047,17 @@ class _Planner:
             f"FOREIGN KEY ({self._names(fk.columns)}) REFERENCES {fk.references} "
             f"({self._names(fk.referenced_columns)})"
         )
+        # The grammar wants MATCH before the actions and deferrability after them.
+        if fk.match != "simple":
+            text += f" MATCH {fk.match.upper()}"
         if fk.on_delete != "no action":
             text += f" ON DELETE {fk.on_delete.upper()}"
         if fk.on_update != "no action":
             text += f" ON UPDATE {fk.on_update.upper()}"
+        if fk.deferrable:
+            text += " DEFERRABLE"
+        if fk.initially_deferred:
+            text += " INITIALLY DEFERRED"
         return text
 
     def _foreign_keys(self, table: TableSpec, live: LiveTable) -> None:
@@ -915,6 +1068,11 @@ class _Planner:
             chosen = matching_fk(fk, live.foreign_keys)
             if chosen is not None:
                 matched.add(chosen.name)
+            if chosen is not None and _only_timing_differs(fk, chosen):
+                self._alter_fk_timing(table, obj, fk, chosen)
+                if not chosen.validated:
+                    self._validate(table, obj, chosen.name, "foreign_key", fk=fk)
+                continue
             if chosen is not None and describe_fk(chosen) == expected:
                 if not chosen.validated:
                     self._validate(
@@ -948,6 +1106,30 @@ class _Planner:
                         extra.validated,
                         f"foreign_key: expected none, found {describe_fk(extra)}",
                     )
+
+    def _alter_fk_timing(
+        self, table: TableSpec, obj: str, fk: ForeignKeySpec, live: LiveForeignKey
+    ) -> None:
+        """Deferrability is the one property of a foreign key ALTER CONSTRAINT changes:
+        in the catalog, without a scan or a new constraint."""
+        t, n = self.q(table.name), self.q(live.name)
+        self._step(
+            "schema",
+            table.name,
+            obj,
+            f"foreign_key: expected {describe_fk(fk)}, found {describe_fk(live)}",
+            f"constraint: {live.name} to {_timing(fk)}",
+            "ACCESS EXCLUSIVE, catalog-only (milliseconds)",
+            [f"ALTER TABLE {t} ALTER CONSTRAINT {n} {_timing(fk)};"],
+            [f"ALTER TABLE {t} ALTER CONSTRAINT {n} {_timing(live)};"],
+            consequence=(
+                "new rows are checked at commit unless SET CONSTRAINTS ... IMMEDIATE"
+                if fk.initially_deferred
+                else "new rows are checked at each statement unless SET CONSTRAINTS ... DEFERRED"
+                if fk.deferrable
+                else "new rows are checked at each statement; SET CONSTRAINTS no longer defers it"
+            ),
+        )
 
     def _add_fk(
         self, table: TableSpec, obj: str, fk: ForeignKeySpec, expected: str, found: str | None
@@ -1056,6 +1238,8 @@ class _Planner:
         at = self._at(table.name)
         if fk is not None:
             what = f"rows whose {', '.join(fk.columns)} match no row of {fk.references}"
+            if fk.match == "full" and len(fk.columns) > 1:
+                what += ", or are NULL in some of them but not all (MATCH FULL)"
             definition = self._fk_clause(fk)
             if (
                 fk.references in self.spec.tables
@@ -1067,6 +1251,12 @@ class _Planner:
             else:
                 broken = self.probe.has_orphans(
                     at, fk.columns, fk.references, fk.referenced_columns
+                )
+            if broken is False and fk.match == "full" and len(fk.columns) > 1:
+                # MATCH FULL also refuses a key NULL in some columns but not all, which
+                # has_orphans (MATCH SIMPLE: any NULL passes) lets through.
+                broken = self.probe.violates(
+                    at, f"num_nulls({self._names(fk.columns)}) IN (0, {len(fk.columns)})"
                 )
         else:
             assert expression is not None
@@ -1125,15 +1315,18 @@ class _Planner:
         text += f" ({', '.join(index.columns)})"
         if index.include:
             text += f" INCLUDE ({self._names(index.include)})"
+        if index.nulls_not_distinct:
+            text += " NULLS NOT DISTINCT"
         if index.where:
             text += f" WHERE {index.where}"
         return text + ";"
 
     def _indexes(self, table: TableSpec, live: LiveTable) -> None:
         remaining = list(live.indexes)
+        text_columns = string_columns(live)
         for index in sorted(table.indexes):
             obj = f"{table.name} index {index.describe()}"
-            found = matching_index(index, remaining)
+            found = matching_index(index, remaining, text_columns=text_columns)
             if found is not None and found.valid:
                 remaining.remove(found)
                 continue
@@ -1183,6 +1376,28 @@ class _Planner:
             [recreate],
             consequence="queries that used it may get slower",
         )
+
+
+def _timing(fk: ForeignKeySpec | LiveForeignKey) -> str:
+    """Deferrability as ALTER CONSTRAINT spells it."""
+    if not fk.deferrable:
+        return "NOT DEFERRABLE"
+    return f"DEFERRABLE INITIALLY {'DEFERRED' if fk.initially_deferred else 'IMMEDIATE'}"
+
+
+def _only_timing_differs(fk: ForeignKeySpec, live: LiveForeignKey) -> bool:
+    """Same key, target, actions and MATCH; another deferrability."""
+
+    def settled(key: ForeignKeySpec | LiveForeignKey) -> tuple[object, ...]:
+        return (
+            key.references,
+            key.referenced_columns,
+            key.on_delete,
+            key.on_update,
+            effective_match(key),
+        )
+
+    return settled(fk) == settled(live) and describe_fk_options(fk) != describe_fk_options(live)
 
 
 def _index_word(column: str) -> str:

@@ -20,6 +20,10 @@ SPEC_FORMAT = 1
 
 # pg_constraint.confdeltype / confupdtype letters, spelled the way SQL does.
 REFERENTIAL_ACTIONS = ("no action", "restrict", "cascade", "set null", "set default")
+# pg_constraint.confmatchtype 's' / 'f' (PostgreSQL has no MATCH PARTIAL).
+MATCH_TYPES = ("simple", "full")
+# pg_attribute.attidentity 'a' / 'd'.
+IDENTITY_KINDS = ("always", "by default")
 
 
 # The spec is immutable data: NamedTuples, which (unlike frozen dataclasses)
@@ -31,6 +35,21 @@ class ColumnSpec(NamedTuple):
     default: str | None = None  # pg_get_expr() spelling; None means "no default"
     serial: bool = False  # default is nextval() of a sequence owned by this column
     comment: str | None = None
+    # A collation other than the type's default, spelled as SQL names it (see
+    # collation_spelling); None means the type's default collation.
+    collation: str | None = None
+    identity: str | None = None  # "always" | "by default": GENERATED ... AS IDENTITY
+    generated: str | None = None  # the expression of GENERATED ALWAYS AS (expr) STORED
+
+    def describe_default(self) -> str:
+        """What verify prints for the column's default: the text LiveColumn prints too."""
+        if self.identity:
+            return f"GENERATED {self.identity.upper()} AS IDENTITY"
+        if self.generated:
+            return f"GENERATED ALWAYS AS ({self.generated}) STORED"
+        if self.serial:
+            return "serial"
+        return self.default or "no default"
 
 
 class ForeignKeySpec(NamedTuple):
@@ -39,19 +58,28 @@ class ForeignKeySpec(NamedTuple):
     referenced_columns: tuple[str, ...]
     on_delete: str = "no action"
     on_update: str = "no action"
+    deferrable: bool = False
+    initially_deferred: bool = False  # only when deferrable
+    match: str = "simple"  # MATCH SIMPLE | MATCH FULL
 
 
 class IndexSpec(NamedTuple):
-    columns: tuple[str, ...]  # key columns or expressions, with DESC / NULLS FIRST
+    # Key columns or expressions as pg_get_indexdef prints a key:
+    # expr [COLLATE c] [opclass] [DESC] [NULLS FIRST|LAST], each part only when
+    # it is not the default.
+    columns: tuple[str, ...]
     unique: bool = False
     method: str = "btree"
     include: tuple[str, ...] = ()
     where: str | None = None
+    nulls_not_distinct: bool = False
 
     def describe(self) -> str:
         text = f"{'unique ' if self.unique else ''}{self.method} ({', '.join(self.columns)})"
         if self.include:
             text += f" INCLUDE ({', '.join(self.include)})"
+        if self.nulls_not_distinct:
+            text += " NULLS NOT DISTINCT"
         if self.where:
             text += f" WHERE {self.where}"
         return text
@@ -67,6 +95,7 @@ class TableSpec(NamedTuple):
     foreign_keys: frozenset[ForeignKeySpec] = frozenset()
     checks: frozenset[str] = frozenset()  # normalised with normalise_check()
     indexes: frozenset[IndexSpec] = frozenset()
+    comment: str | None = None
 
 
 class Spec(NamedTuple):
@@ -107,6 +136,48 @@ def _wrapped_in_parentheses(text: str) -> bool:
             if depth == 0 and position != len(text) - 1:
                 return False
     return True
+
+
+_BARE_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
+_IDENTIFIER_PART = re.compile(r'"((?:[^"]|"")+)"|([^".]+)')
+
+
+def collation_parts(spelling: str) -> tuple[str, ...] | None:
+    """The names in a collation's SQL spelling: ``"C"`` and ``C`` -> ("C",),
+    ``public."fr-x"`` -> ("public", "fr-x"); None when it does not read as one.
+
+    Unquoted parts are taken as written, not folded to lower case: collation names
+    are case-sensitive and are written as PostgreSQL lists them (C, POSIX, en_US).
+    pg_catalog's collations are always visible, so their qualification is dropped.
+    """
+    parts = []
+    position = 0
+    text = spelling.strip()
+    while True:
+        match = _IDENTIFIER_PART.match(text, position)
+        if match is None:
+            return None
+        quoted, bare = match.groups()
+        parts.append(quoted.replace('""', '"') if quoted is not None else bare.strip())
+        position = match.end()
+        if position == len(text):
+            break
+        if text[position] != "." or len(parts) == 2:
+            return None
+        position += 1
+    if not all(parts):
+        return None
+    if len(parts) == 2 and parts[0] == "pg_catalog":
+        parts = parts[1:]
+    return tuple(parts)
+
+
+def collation_spelling(parts: tuple[str, ...]) -> str:
+    """The SQL spelling of a collation name: quoted unless a plain lower-case name."""
+    return ".".join(
+        part if _BARE_IDENTIFIER.fullmatch(part) else '"' + part.replace('"', '""') + '"'
+        for part in parts
+    )
 
 
 def load_spec(path: Path) -> Spec:
@@ -201,7 +272,15 @@ class _SpecReader:
             body,
             path,
             required=set(),
-            optional={"partial", "columns", "primary_key", "foreign_keys", "checks", "indexes"},
+            optional={
+                "partial",
+                "comment",
+                "columns",
+                "primary_key",
+                "foreign_keys",
+                "checks",
+                "indexes",
+            },
         )
         partial = self.boolean(body.get("partial", False), f"{path}.partial")
         if not partial and "columns" not in body:
@@ -234,6 +313,7 @@ class _SpecReader:
                 self.list_of_tables(body.get("indexes", []), f"{path}.indexes")
             )
         )
+        comment = body.get("comment")
         return TableSpec(
             name=name,
             partial=partial,
@@ -242,11 +322,15 @@ class _SpecReader:
             foreign_keys=foreign_keys,
             checks=checks,
             indexes=indexes,
+            comment=None if comment is None else self.string(comment, f"{path}.comment"),
         )
 
     def column(self, name: str, body: Any, path: str) -> ColumnSpec:
         body = self.keys(
-            body, path, required={"type", "nullable"}, optional={"default", "serial", "comment"}
+            body,
+            path,
+            required={"type", "nullable"},
+            optional={"default", "serial", "comment", "collation", "identity", "generated"},
         )
         serial = self.boolean(body.get("serial", False), f"{path}.serial")
         default = body.get("default")
@@ -254,9 +338,30 @@ class _SpecReader:
             default = self.string(default, f"{path}.default")
             if serial:
                 raise self.fail(f"{path}.default", "a serial column's default is implied")
+        identity = body.get("identity")
+        if identity is not None:
+            identity = self.choice(identity, f"{path}.identity", IDENTITY_KINDS)
+            for other in ("serial", "default"):
+                if body.get(other) not in (None, False):
+                    raise self.fail(f"{path}.identity", f"an identity column has no {other}")
+        generated = body.get("generated")
+        if generated is not None:
+            generated = self.string(generated, f"{path}.generated")
+            for other in ("serial", "default", "identity"):
+                if body.get(other) not in (None, False):
+                    raise self.fail(f"{path}.generated", f"a generated column has no {other}")
         comment = body.get("comment")
         if comment is not None:
             comment = self.string(comment, f"{path}.comment")
+        collation = body.get("collation")
+        if collation is not None:
+            parts = collation_parts(self.string(collation, f"{path}.collation"))
+            if parts is None:
+                raise self.fail(
+                    f"{path}.collation",
+                    f"expected a collation name like C or en_US, found {collation!r}",
+                )
+            collation = collation_spelling(parts)
         return ColumnSpec(
             name=name,
             type=self.string(body["type"], f"{path}.type"),
@@ -264,6 +369,9 @@ class _SpecReader:
             default=default,
             serial=serial,
             comment=comment,
+            collation=collation,
+            identity=identity,
+            generated=generated,
         )
 
     def foreign_key(
@@ -273,7 +381,7 @@ class _SpecReader:
             body,
             path,
             required={"columns", "references", "referenced_columns"},
-            optional={"on_delete", "on_update"},
+            optional={"on_delete", "on_update", "deferrable", "initially_deferred", "match"},
         )
         own = self.strings(body["columns"], f"{path}.columns", allow_empty=False)
         if not partial:
@@ -283,33 +391,50 @@ class _SpecReader:
         )
         if len(referenced) != len(own):
             raise self.fail(f"{path}.referenced_columns", "must pair up with columns")
+        deferrable = self.boolean(body.get("deferrable", False), f"{path}.deferrable")
+        initially_deferred = self.boolean(
+            body.get("initially_deferred", False), f"{path}.initially_deferred"
+        )
+        if initially_deferred and not deferrable:
+            raise self.fail(f"{path}.initially_deferred", "requires deferrable = true")
         return ForeignKeySpec(
             columns=own,
             references=self.string(body["references"], f"{path}.references"),
             referenced_columns=referenced,
             on_delete=self.action(body.get("on_delete", "no action"), f"{path}.on_delete"),
             on_update=self.action(body.get("on_update", "no action"), f"{path}.on_update"),
+            deferrable=deferrable,
+            initially_deferred=initially_deferred,
+            match=self.choice(body.get("match", "simple"), f"{path}.match", MATCH_TYPES),
         )
 
     def action(self, value: Any, path: str) -> str:
-        text = self.string(value, path).lower()
-        if text not in REFERENTIAL_ACTIONS:
-            raise self.fail(
-                path, f"expected one of {', '.join(REFERENTIAL_ACTIONS)}; found {value!r}"
-            )
+        return self.choice(value, path, REFERENTIAL_ACTIONS)
+
+    def choice(self, value: Any, path: str, choices: tuple[str, ...]) -> str:
+        text = " ".join(self.string(value, path).lower().split())
+        if text not in choices:
+            raise self.fail(path, f"expected one of {', '.join(choices)}; found {value!r}")
         return text
 
     def index(self, body: Any, path: str) -> IndexSpec:
         body = self.keys(
-            body, path, required={"columns"}, optional={"unique", "method", "include", "where"}
+            body,
+            path,
+            required={"columns"},
+            optional={"unique", "method", "include", "where", "nulls_not_distinct"},
         )
         where = body.get("where")
         return IndexSpec(
             columns=self.strings(body["columns"], f"{path}.columns", allow_empty=False),
             unique=self.boolean(body.get("unique", False), f"{path}.unique"),
-            method=self.string(body.get("method", "btree"), f"{path}.method"),
+            # An access method is an SQL name: USING GIN is USING gin.
+            method=self.string(body.get("method", "btree"), f"{path}.method").strip().lower(),
             include=self.strings(body.get("include", []), f"{path}.include"),
             where=None if where is None else self.string(where, f"{path}.where"),
+            nulls_not_distinct=self.boolean(
+                body.get("nulls_not_distinct", False), f"{path}.nulls_not_distinct"
+            ),
         )
 
     def known_columns(

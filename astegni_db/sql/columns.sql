@@ -1,6 +1,9 @@
 -- Columns of the given tables: type as declared (typmod included), nullability,
 -- default as PostgreSQL prints it, comment, and the sequence the column owns
 -- (a serial column's default is nextval() of it, whatever its name).
+-- The collation only when it is not the type's default (typcollation), named
+-- as SQL names it: quoted unless a plain lower-case name, schema-qualified
+-- when not visible on the search_path.
 -- pg_get_expr() gets relation 0 unless the column is generated: only generated
 -- columns' expressions can hold column references, and naming the relation
 -- makes PostgreSQL open it, building its relcache entry with every trigger; a
@@ -15,8 +18,19 @@ SELECT a.attrelid AS table_oid,
        a.attidentity AS identity,
        a.attgenerated AS generated,
        descr.description AS comment,
-       owned.sequence_name AS owned_sequence
+       owned.sequence_name AS owned_sequence,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> typ.typcollation THEN
+           CASE WHEN pg_collation_is_visible(coll.oid) THEN ''
+                ELSE quote_ident(coll_ns.nspname) || '.'
+           END || quote_ident(coll.collname)
+       END AS collation
   FROM pg_attribute AS a
+  JOIN pg_type AS typ
+    ON typ.oid = a.atttypid
+  LEFT JOIN pg_collation AS coll
+    ON coll.oid = a.attcollation
+  LEFT JOIN pg_namespace AS coll_ns
+    ON coll_ns.oid = coll.collnamespace
   LEFT JOIN pg_attrdef AS d
     ON d.adrelid = a.attrelid
    AND d.adnum = a.attnum

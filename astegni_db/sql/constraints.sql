@@ -1,5 +1,6 @@
 -- Primary keys, foreign keys and CHECKs of the given tables. Columns come back
--- as names in key order; CHECKs in pg_get_constraintdef's pretty form, which is
+-- as names in key order; a foreign key with its MATCH type ('s' simple, 'f'
+-- full) and deferrability; CHECKs in pg_get_constraintdef's pretty form, which is
 -- compared by meaning (the constraint's name is never compared).
 -- Parameters: names text[] (table names, looked up on the search_path like tables.sql)
 SELECT con.conrelid AS table_oid,
@@ -20,6 +21,9 @@ SELECT con.conrelid AS table_oid,
               ORDER BY k.position) AS referenced_columns,
        con.confdeltype AS on_delete,
        con.confupdtype AS on_update,
+       con.confmatchtype AS match_type,
+       con.condeferrable AS deferrable,
+       con.condeferred AS initially_deferred,
        CASE WHEN con.contype = 'c' THEN pg_get_constraintdef(con.oid, true) END AS definition,
        con.convalidated AS validated
   FROM pg_constraint AS con

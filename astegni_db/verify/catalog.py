@@ -21,6 +21,8 @@ from astegni_db.db import lock_wait_error
 
 # pg_constraint.confdeltype letters.
 _ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
+# pg_constraint.confmatchtype letters ('p', MATCH PARTIAL, is not implemented by PostgreSQL).
+_MATCH_TYPES = {"s": "simple", "f": "full", "p": "partial"}
 _RELATION_KINDS = {
     "r": "table",
     "p": "partitioned table",
@@ -48,6 +50,8 @@ class LiveColumn(NamedTuple):
     generated: str  # '' | 's' (STORED)
     comment: str | None
     owned_sequence: str | None
+    # Only when not the type's default; spelled as SQL names it (quote_ident).
+    collation: str | None = None
 
     @property
     def serial(self) -> bool:
@@ -74,6 +78,9 @@ class LiveForeignKey(NamedTuple):
     on_delete: str
     on_update: str
     validated: bool
+    deferrable: bool = False
+    initially_deferred: bool = False
+    match: str = "simple"
 
 
 class LiveCheck(NamedTuple):
@@ -82,14 +89,53 @@ class LiveCheck(NamedTuple):
     validated: bool
 
 
+class IndexKey(NamedTuple):
+    """One key column of an index, in the parts pg_get_indexdef prints."""
+
+    expr: str  # a quoted column name, or an expression as pg_get_indexdef prints it
+    collation: str | None  # None: the key's type is not collatable
+    collation_shown: bool  # not the column's (or an expression's default) collation
+    opclass: str
+    opclass_shown: bool  # not the default operator class of its type
+    order: str  # "", " DESC", " NULLS FIRST", " DESC NULLS LAST"
+
+    def spelled(self, *, collation: bool = False, opclass: bool = False) -> str:
+        """The key as pg_get_indexdef prints it; ``collation`` / ``opclass``: spell that
+        part out even when it is the default."""
+        text = self.expr
+        if self.collation is not None and (collation or self.collation_shown):
+            text += f" COLLATE {self.collation}"
+        if opclass or self.opclass_shown:
+            text += f" {self.opclass}"
+        return text + self.order
+
+    def spellings(self) -> tuple[str, ...]:
+        """Every spelling that names this key: the printed one first, then with the
+        default collation or operator class written out."""
+        found = [self.spelled()]
+        for collation, opclass in ((False, True), (True, False), (True, True)):
+            text = self.spelled(collation=collation, opclass=opclass)
+            if text not in found:
+                found.append(text)
+        return tuple(found)
+
+
 class LiveIndex(NamedTuple):
     name: str
     method: str
-    columns: tuple[str, ...]
+    columns: tuple[str, ...]  # each key as pg_get_indexdef prints it
     include: tuple[str, ...]
     where: str | None
     unique: bool
     valid: bool
+    nulls_not_distinct: bool = False
+    keys: tuple[IndexKey, ...] = ()  # the parts of ``columns``, when read from a catalog
+
+    def key_spellings(self) -> tuple[tuple[str, ...], ...]:
+        """Per key, every spelling that names it (see IndexKey.spellings)."""
+        if len(self.keys) != len(self.columns):
+            return tuple((column,) for column in self.columns)
+        return tuple(key.spellings() for key in self.keys)
 
 
 @dataclass
@@ -97,6 +143,7 @@ class LiveTable:
     name: str
     oid: int
     kind: str  # pg_class.relkind
+    comment: str | None = None
     columns: dict[str, LiveColumn] = field(default_factory=dict)
     primary_key: tuple[str, ...] | None = None
     foreign_keys: list[LiveForeignKey] = field(default_factory=list)
@@ -139,7 +186,9 @@ def read_catalog(conn: psycopg.Connection[Any], names: Iterable[str]) -> Catalog
     relations: dict[str, LiveTable | None] = {
         row["name"]: None
         if row["table_oid"] is None
-        else LiveTable(name=row["name"], oid=row["table_oid"], kind=row["kind"])
+        else LiveTable(
+            name=row["name"], oid=row["table_oid"], kind=row["kind"], comment=row["comment"]
+        )
         for row in table_rows
     }
     # Views and other relations under a spec table's name are reported by kind;
@@ -169,6 +218,7 @@ def _fill_tables(
             generated=row["generated"],
             comment=row["comment"],
             owned_sequence=row["owned_sequence"],
+            collation=row["collation"],
         )
     for row in constraint_rows:
         table = by_oid[row["table_oid"]]
@@ -184,6 +234,9 @@ def _fill_tables(
                     on_delete=_ACTIONS[row["on_delete"]],
                     on_update=_ACTIONS[row["on_update"]],
                     validated=row["validated"],
+                    deferrable=row["deferrable"],
+                    initially_deferred=row["initially_deferred"],
+                    match=_MATCH_TYPES[row["match_type"]],
                 )
             )
         else:
@@ -195,14 +248,17 @@ def _fill_tables(
                 )
             )
     for row in index_rows:
+        keys = tuple(IndexKey(**key) for key in row["keys"])
         by_oid[row["table_oid"]].indexes.append(
             LiveIndex(
                 name=row["name"],
                 method=row["method"],
-                columns=tuple(row["columns"]),
+                columns=tuple(key.spelled() for key in keys),
                 include=tuple(row["include"]),
                 where=row["predicate"],
                 unique=row["is_unique"],
                 valid=row["is_valid"],
+                nulls_not_distinct=row["nulls_not_distinct"],
+                keys=keys,
             )
         )

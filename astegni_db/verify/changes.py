@@ -190,6 +190,15 @@ def _column_changed(table: str, was: LiveColumn, col: LiveColumn) -> Iterator[Ch
         yield Change(
             table, name, "NOT NULL dropped", "NOT NULL", "nullable", "NULL is now accepted"
         )
+    if was.collation != col.collation:
+        yield Change(
+            table,
+            name,
+            f"collation changed to {col.collation or 'default'} (was {was.collation or 'default'})",
+            was.collation,
+            col.collation,
+            "comparisons, ORDER BY and its indexes now follow the new collation",
+        )
     if was.comment != col.comment:
         what = (
             "comment added"
@@ -324,10 +333,41 @@ def _check_changes(table: str, old: list[LiveCheck], new: list[LiveCheck]) -> It
 
 
 def _describe_fk(fk: LiveForeignKey) -> str:
-    return (
+    text = (
         f"{_columns(fk.columns)} -> {fk.references}{_columns(fk.referenced_columns)}"
         f" ON DELETE {fk.on_delete} ON UPDATE {fk.on_update}"
     )
+    if fk.match != "simple":
+        text += f" MATCH {fk.match.upper()}"
+    if fk.deferrable:
+        text += " DEFERRABLE"
+    if fk.initially_deferred:
+        text += " INITIALLY DEFERRED"
+    return text
+
+
+def _changed_fk_consequence(was: LiveForeignKey, fk: LiveForeignKey) -> str:
+    same_key = (was.columns, was.references, was.referenced_columns) == (
+        fk.columns,
+        fk.references,
+        fk.referenced_columns,
+    )
+    same_actions = (was.on_delete, was.on_update) == (fk.on_delete, fk.on_update)
+    timing = (was.deferrable, was.initially_deferred) != (fk.deferrable, fk.initially_deferred)
+    if not (same_key and same_actions) or not (timing or was.match != fk.match):
+        return (
+            f"deleting a referenced row of {fk.references} now {_on_delete(fk)}"
+            f" (ON UPDATE {fk.on_update})"
+        )
+    if was.match != fk.match:
+        return f"a {_columns(fk.columns)} NULL in some columns but not all is now " + (
+            "refused (MATCH FULL)" if fk.match == "full" else "accepted unchecked"
+        )
+    if fk.initially_deferred:
+        return "writes are now checked at commit, not at each statement"
+    if fk.deferrable:
+        return "writes are checked at each statement unless SET CONSTRAINTS defers them"
+    return "writes are checked at each statement; SET CONSTRAINTS no longer defers it"
 
 
 def _on_delete(fk: LiveForeignKey) -> str:
@@ -364,8 +404,7 @@ def _foreign_key_changes(
                 f"foreign key {name} changed to {text} (was {_describe_fk(prior)})",
                 _describe_fk(prior),
                 text,
-                f"deleting a referenced row of {fk.references} now {_on_delete(fk)}"
-                f" (ON UPDATE {fk.on_update})",
+                _changed_fk_consequence(prior, fk),
             )
         elif fk.validated and not prior.validated:
             yield Change(
@@ -391,8 +430,9 @@ def _foreign_key_changes(
 def _describe_index(index: LiveIndex) -> str:
     unique = "UNIQUE " if index.unique else ""
     include = f" INCLUDE {_columns(index.include)}" if index.include else ""
+    nulls = " NULLS NOT DISTINCT" if index.nulls_not_distinct else ""
     where = f" WHERE {index.where}" if index.where else ""
-    return f"{unique}{index.method} {_columns(index.columns)}{include}{where}"
+    return f"{unique}{index.method} {_columns(index.columns)}{include}{nulls}{where}"
 
 
 def _index_changes(table: str, old: list[LiveIndex], new: list[LiveIndex]) -> Iterator[Change]:

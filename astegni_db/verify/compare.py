@@ -8,7 +8,7 @@ definition; generated names never matter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from astegni_db.project.spec import (
     ColumnSpec,
@@ -16,8 +16,10 @@ from astegni_db.project.spec import (
     IndexSpec,
     Spec,
     TableSpec,
+    collation_parts,
     normalise_check,
 )
+from astegni_db.verify import meaning
 from astegni_db.verify.catalog import (
     Catalog,
     LiveCheck,
@@ -38,6 +40,7 @@ def compare_spec(spec: Spec, catalog: Catalog) -> list[Finding]:
         findings.append(presence)
         if presence.status != "ok" or live is None:
             continue
+        findings += compare_table_comment(table, live)
         findings += compare_columns(table, live)
         findings += compare_primary_key(table, live)
         findings += compare_foreign_keys(table, live)
@@ -55,6 +58,45 @@ def compare_table(table: TableSpec, live: LiveTable | None) -> Finding:
     return Finding.check(table.name, table.name, "table", "table", actual)
 
 
+def compare_table_comment(table: TableSpec, live: LiveTable) -> list[Finding]:
+    # A partial table is checked for what the spec lists only.
+    if table.comment is None and table.partial:
+        return []
+    return _comment_findings(table.name, table.name, table.comment, live.comment)
+
+
+def _comment_findings(
+    table: str, obj: str, expected: str | None, actual: str | None
+) -> list[Finding]:
+    if expected is not None:
+        # Comments are documentation nothing in the application reads: a legacy
+        # script re-run rewrites them in its own words and the deploy is still
+        # sound. A warning, which --strict turns into a failure.
+        return [
+            Finding.check(
+                table,
+                obj,
+                "comment",
+                repr(expected),
+                "no comment" if actual is None else repr(actual),
+                failing="warning",
+            )
+        ]
+    if actual is not None:
+        # A comment nobody asked for is harmless: worth a note, not a failure.
+        return [Finding.check(table, obj, "comment", "no comment", repr(actual), failing="note")]
+    return []
+
+
+def _same_by_meaning(
+    table: str, obj: str, kind: str, expected: str, actual: str, same: bool
+) -> Finding:
+    """A comparison whose texts may differ while meaning the same (``same``)."""
+    if expected != actual and same:
+        return Finding(table, obj, kind, expected, actual, "ok", f"{obj}: {actual}")
+    return Finding.check(table, obj, kind, expected, actual)
+
+
 def compare_unexpected_tables(spec: Spec, catalog: Catalog) -> list[Finding]:
     findings = []
     for name in spec.unexpected_tables:
@@ -66,6 +108,7 @@ def compare_unexpected_tables(spec: Spec, catalog: Catalog) -> list[Finding]:
 
 def compare_columns(table: TableSpec, live: LiveTable) -> list[Finding]:
     findings = []
+    text_columns = string_columns(live)
     for column in table.columns.values():
         obj = f"{table.name}.{column.name}"
         found = live.columns.get(column.name)
@@ -73,7 +116,7 @@ def compare_columns(table: TableSpec, live: LiveTable) -> list[Finding]:
             findings.append(Finding.check(table.name, obj, "column", "present", "missing"))
             continue
         findings.append(Finding.check(table.name, obj, "column", "present", "present"))
-        findings += compare_column(table.name, column, found)
+        findings += compare_column(table.name, column, found, text_columns=text_columns)
     if not table.partial:
         for extra in live.columns.values():
             if extra.name not in table.columns:
@@ -91,43 +134,67 @@ def compare_columns(table: TableSpec, live: LiveTable) -> list[Finding]:
     return findings
 
 
-def compare_column(table: str, column: ColumnSpec, live: LiveColumn) -> list[Finding]:
+def compare_column(
+    table: str, column: ColumnSpec, live: LiveColumn, *, text_columns: Collection[str] = ()
+) -> list[Finding]:
     obj = f"{table}.{column.name}"
-    expected_default = "serial" if column.serial else (column.default or "no default")
+    expected_default = column.describe_default()
+    actual_default = live.describe_default()
     findings = [
         Finding.check(table, obj, "type", column.type, live.type),
         Finding.check(
             table, obj, "nullable", _nullability(column.nullable), _nullability(live.nullable)
         ),
-        Finding.check(table, obj, "default", expected_default, live.describe_default()),
+        _same_by_meaning(
+            table,
+            obj,
+            "default",
+            expected_default,
+            actual_default,
+            expected_default != actual_default
+            and same_default(column, live, text_columns=text_columns),
+        ),
     ]
-    if column.comment is not None:
-        # Comments are documentation nothing in the application reads: a legacy
-        # script re-run rewrites them in its own words and the deploy is still
-        # sound. A warning, which --strict turns into a failure.
-        findings.append(
-            Finding.check(
-                table,
-                obj,
-                "comment",
-                repr(column.comment),
-                "no comment" if live.comment is None else repr(live.comment),
-                failing="warning",
-            )
-        )
-    elif live.comment is not None:
-        # A comment nobody asked for is harmless: worth a note, not a failure.
-        findings.append(
-            Finding.check(
-                table,
-                obj,
-                "comment",
-                "no comment",
-                repr(live.comment),
-                failing="note",
-            )
-        )
+    if column.collation is not None or live.collation is not None:
+        findings.append(compare_collation(table, obj, column.collation, live.collation))
+    findings += _comment_findings(table, obj, column.comment, live.comment)
     return findings
+
+
+def same_default(
+    column: ColumnSpec, live: LiveColumn, *, text_columns: Collection[str] = ()
+) -> bool:
+    """The spec's default (or generated expression) and the live one compute the same
+    value. Identity and serial are words, compared as such; expressions by meaning,
+    parsed only when their texts differ."""
+    if column.generated is not None:
+        return bool(live.generated) and _same_expression(
+            column.generated, live.default, text_columns
+        )
+    if column.identity or column.serial or column.default is None:
+        return column.describe_default() == live.describe_default()
+    plain = not (live.identity or live.generated or live.serial)
+    return plain and _same_expression(column.default, live.default, text_columns)
+
+
+def _same_expression(expected: str, actual: str | None, text_columns: Collection[str]) -> bool:
+    if actual is None:
+        return False
+    return expected == actual or meaning.same_expression(
+        expected, actual, text_columns=text_columns
+    )
+
+
+def compare_collation(table: str, obj: str, expected: str | None, actual: str | None) -> Finding:
+    """Collations compare by name: ``C`` and ``"C"`` name the same collation."""
+    same = expected == actual or (
+        expected is not None
+        and actual is not None
+        and collation_parts(expected) == collation_parts(actual)
+    )
+    return _same_by_meaning(
+        table, obj, "collation", expected or "default", actual or "default", same
+    )
 
 
 def _nullability(nullable: bool) -> str:
@@ -200,7 +267,25 @@ def describe_fk(fk: ForeignKeySpec | LiveForeignKey) -> str:
     text = f"-> {target} ON DELETE {fk.on_delete.upper()}"
     if fk.on_update != "no action":
         text += f" ON UPDATE {fk.on_update.upper()}"
+    return text + describe_fk_options(fk)
+
+
+def describe_fk_options(fk: ForeignKeySpec | LiveForeignKey) -> str:
+    """MATCH and deferrability as SQL spells them, each only when not the default."""
+    text = ""
+    if effective_match(fk) != "simple":
+        text += f" MATCH {fk.match.upper()}"
+    if fk.deferrable:
+        text += " DEFERRABLE"
+    if fk.initially_deferred:
+        text += " INITIALLY DEFERRED"
     return text
+
+
+def effective_match(fk: ForeignKeySpec | LiveForeignKey) -> str:
+    """MATCH FULL differs from MATCH SIMPLE only on a key NULL in some of its columns but
+    not all: on a one-column key the two mean the same, and compare the same."""
+    return fk.match if len(fk.columns) > 1 else "simple"
 
 
 def _not_validated(table: str, obj: str, kind: str) -> Finding:
@@ -273,11 +358,53 @@ def string_columns(live: LiveTable) -> frozenset[str]:
     )
 
 
-def matching_index(index: IndexSpec, live: Sequence[LiveIndex]) -> LiveIndex | None:
+def matching_index(
+    index: IndexSpec, live: Sequence[LiveIndex], *, text_columns: Collection[str] = ()
+) -> LiveIndex | None:
     """The live index ``index`` describes; a valid one first, so that a leftover
-    invalid duplicate never hides a good one."""
-    same = [found for found in live if index_spec_of(found) == index]
+    invalid duplicate never hides a good one. Spellings are compared as text first;
+    only when no index matches so are keys and predicates compared by meaning."""
+    same = [found for found in live if _same_index(index, found, None)]
+    if not same:
+        same = [found for found in live if _same_index(index, found, text_columns)]
     return min(same, key=lambda found: not found.valid, default=None)
+
+
+def _same_index(index: IndexSpec, found: LiveIndex, text_columns: Collection[str] | None) -> bool:
+    """``text_columns`` None: compare texts only, parse nothing."""
+    if (
+        index.method != found.method
+        or index.unique != found.unique
+        or index.nulls_not_distinct != found.nulls_not_distinct
+        or (
+            index.include != found.include
+            and [_identifier(name) for name in index.include]
+            != [_identifier(name) for name in found.include]
+        )
+        or len(index.columns) != len(found.columns)
+        or (index.where is None) != (found.where is None)
+    ):
+        return False
+    for expected, spellings in zip(index.columns, found.key_spellings(), strict=True):
+        if expected in spellings:
+            continue
+        if text_columns is None or not any(
+            meaning.same_index_key(expected, spelling, text_columns=text_columns)
+            for spelling in spellings
+        ):
+            return False
+    if index.where is None or found.where is None or index.where == found.where:
+        return True
+    return text_columns is not None and meaning.same_expression(
+        index.where, found.where, text_columns=text_columns
+    )
+
+
+def _identifier(name: str) -> str:
+    """A column name as SQL reads it: ``"y"``, ``y`` and ``Y`` are one column."""
+    if len(name) > 1 and name.startswith('"') and name.endswith('"'):
+        return name[1:-1].replace('""', '"')
+    return name.lower()
 
 
 def index_spec_of(index: LiveIndex) -> IndexSpec:
@@ -287,15 +414,17 @@ def index_spec_of(index: LiveIndex) -> IndexSpec:
         method=index.method,
         include=index.include,
         where=index.where,
+        nulls_not_distinct=index.nulls_not_distinct,
     )
 
 
 def compare_indexes(table: TableSpec, live: LiveTable) -> list[Finding]:
     findings = []
     remaining = list(live.indexes)
+    text_columns = string_columns(live)
     for index in sorted(table.indexes):
         obj = f"{table.name} index {index.describe()}"
-        found = matching_index(index, remaining)
+        found = matching_index(index, remaining, text_columns=text_columns)
         if found is None:
             findings.append(Finding.check(table.name, obj, "index", "present", "missing"))
             continue

@@ -23,12 +23,13 @@ from astegni_db.project.spec import (
     IndexSpec,
     Spec,
     TableSpec,
+    collation_parts,
     load_spec,
     normalise_check,
 )
 from astegni_db.settings import DatabaseTarget
 from astegni_db.verify.catalog import Catalog, LiveColumn, LiveTable, read_catalog
-from astegni_db.verify.compare import index_spec_of
+from astegni_db.verify.compare import index_spec_of, matching_index, string_columns
 
 if TYPE_CHECKING:
     from astegni_db.output import Ui
@@ -115,6 +116,9 @@ def _live_table(table: TableSpec, live: LiveTable) -> TableSpec:
             referenced_columns=fk.referenced_columns,
             on_delete=fk.on_delete,
             on_update=fk.on_update,
+            deferrable=fk.deferrable,
+            initially_deferred=fk.initially_deferred,
+            match=fk.match,
         )
         for fk in live.foreign_keys
         if wanted(any(spec_fk.columns == fk.columns for spec_fk in table.foreign_keys))
@@ -124,10 +128,16 @@ def _live_table(table: TableSpec, live: LiveTable) -> TableSpec:
         for expression in (normalise_check(check.definition) for check in live.checks)
         if wanted(expression in table.checks)
     )
+    text_columns = string_columns(live)
     indexes = frozenset(
-        index
-        for index in (index_spec_of(found) for found in live.indexes)
-        if wanted(index in table.indexes)
+        index_spec_of(found)
+        for found in live.indexes
+        if wanted(
+            any(
+                matching_index(listed, [found], text_columns=text_columns) is not None
+                for listed in table.indexes
+            )
+        )
     )
     primary_key = live.primary_key if wanted(table.primary_key is not None) else None
     return TableSpec(
@@ -138,19 +148,22 @@ def _live_table(table: TableSpec, live: LiveTable) -> TableSpec:
         foreign_keys=foreign_keys,
         checks=checks,
         indexes=indexes,
+        comment=live.comment if wanted(table.comment is not None) else None,
     )
 
 
 def _column_spec(column: LiveColumn) -> ColumnSpec:
-    serial = column.serial
-    default = None if serial or column.default is None else column.describe_default()
+    plain = not (column.serial or column.identity or column.generated)
     return ColumnSpec(
         name=column.name,
         type=column.type,
         nullable=column.nullable,
-        default=default,
-        serial=serial,
+        default=column.default if plain else None,
+        serial=column.serial,
         comment=column.comment,
+        collation=column.collation,
+        identity={"a": "always", "d": "by default"}.get(column.identity),
+        generated=column.default if column.generated else None,
     )
 
 
@@ -172,6 +185,8 @@ def _table_lines(table: TableSpec) -> list[str]:
     lines = [f"[tables.{_key(table.name)}]"]
     if table.partial:
         lines.append("partial = true")
+    if table.comment is not None:
+        lines.append(f"comment = {_string(table.comment)}")
     if table.primary_key is not None:
         lines.append(f"primary_key = {_strings(table.primary_key)}")
     if not table.partial or table.foreign_keys:
@@ -196,13 +211,27 @@ def _inline_list(key: str, items: list[str]) -> list[str]:
 
 def _column_inline(column: ColumnSpec) -> str:
     fields = [f"type = {_string(column.type)}", f"nullable = {_bool(column.nullable)}"]
+    if column.collation is not None:
+        fields.append(f"collation = {_string(_collation_name(column.collation))}")
     if column.serial:
         fields.append("serial = true")
+    if column.identity is not None:
+        fields.append(f"identity = {_string(column.identity)}")
+    if column.generated is not None:
+        fields.append(f"generated = {_string(column.generated)}")
     if column.default is not None:
         fields.append(f"default = {_string(column.default)}")
     if column.comment is not None:
         fields.append(f"comment = {_string(column.comment)}")
     return "{ " + ", ".join(fields) + " }"
+
+
+def _collation_name(spelling: str) -> str:
+    """``C`` rather than ``"C"``: the spec reads a name without dots as written."""
+    parts = collation_parts(spelling)
+    if parts is not None and len(parts) == 1 and not set(parts[0]) & {".", '"'}:
+        return parts[0]
+    return spelling
 
 
 def _fk_inline(fk: ForeignKeySpec) -> str:
@@ -214,6 +243,12 @@ def _fk_inline(fk: ForeignKeySpec) -> str:
     ]
     if fk.on_update != "no action":
         fields.append(f"on_update = {_string(fk.on_update)}")
+    if fk.match != "simple":
+        fields.append(f"match = {_string(fk.match)}")
+    if fk.deferrable:
+        fields.append("deferrable = true")
+    if fk.initially_deferred:
+        fields.append("initially_deferred = true")
     return "{ " + ", ".join(fields) + " }"
 
 
@@ -225,6 +260,8 @@ def _index_inline(index: IndexSpec) -> str:
         fields.append(f"method = {_string(index.method)}")
     if index.include:
         fields.append(f"include = {_strings(index.include)}")
+    if index.nulls_not_distinct:
+        fields.append("nulls_not_distinct = true")
     if index.where is not None:
         fields.append(f"where = {_string(index.where)}")
     return "{ " + ", ".join(fields) + " }"
