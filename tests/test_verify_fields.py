@@ -871,3 +871,26 @@ def test_behaviour_changes_name_collation_deferrability_match_and_nulls_not_dist
     assert (
         match.consequence == "a (x, y) NULL in some columns but not all is now refused (MATCH FULL)"
     )
+
+
+def test_specs_written_before_the_new_keys_read_as_them(tmp_path: Path) -> None:
+    """verify used to print identity and generated columns as their default: a spec that
+    copied those words means the new keys (and plan must never SET DEFAULT to them)."""
+    legacy = write_spec(
+        tmp_path,
+        "[tables.t]\npartial = true\n[tables.t.columns]\n"
+        'id = { type = "integer", nullable = false,'
+        ' default = "GENERATED  by default AS IDENTITY" }\n'
+        'g = { type = "integer", nullable = true,'
+        ' default = "GENERATED ALWAYS AS ((x * 2)) STORED" }\n'
+        'd = { type = "text", nullable = true,'
+        " default = \"'GENERATED ALWAYS AS IDENTITY'::text\" }\n",
+        "legacy.toml",
+    )
+    columns = load_spec(legacy).tables["t"].columns
+    assert (columns["id"].identity, columns["id"].default) == ("by default", None)
+    assert (columns["g"].generated, columns["g"].default) == ("(x * 2)", None)
+    assert (columns["d"].identity, columns["d"].default) == (
+        None,
+        "'GENERATED ALWAYS AS IDENTITY'::text",
+    )

@@ -138,8 +138,10 @@ def _wrapped_in_parentheses(text: str) -> bool:
     return True
 
 
-_BARE_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
-_IDENTIFIER_PART = re.compile(r'"((?:[^"]|"")+)"|([^".]+)')
+# Patterns, not compiled regexes: compiling at import would cost every start of
+# the CLI; re caches them on first use.
+_BARE_IDENTIFIER = r"[a-z_][a-z0-9_$]*"
+_IDENTIFIER_PART = r'"((?:[^"]|"")+)"|([^".]+)'
 
 
 def collation_parts(spelling: str) -> tuple[str, ...] | None:
@@ -154,7 +156,7 @@ def collation_parts(spelling: str) -> tuple[str, ...] | None:
     position = 0
     text = spelling.strip()
     while True:
-        match = _IDENTIFIER_PART.match(text, position)
+        match = re.compile(_IDENTIFIER_PART).match(text, position)
         if match is None:
             return None
         quoted, bare = match.groups()
@@ -175,7 +177,7 @@ def collation_parts(spelling: str) -> tuple[str, ...] | None:
 def collation_spelling(parts: tuple[str, ...]) -> str:
     """The SQL spelling of a collation name: quoted unless a plain lower-case name."""
     return ".".join(
-        part if _BARE_IDENTIFIER.fullmatch(part) else '"' + part.replace('"', '""') + '"'
+        part if re.fullmatch(_BARE_IDENTIFIER, part) else '"' + part.replace('"', '""') + '"'
         for part in parts
     )
 
@@ -334,17 +336,24 @@ class _SpecReader:
         )
         serial = self.boolean(body.get("serial", False), f"{path}.serial")
         default = body.get("default")
+        identity = body.get("identity")
+        generated = body.get("generated")
         if default is not None:
             default = self.string(default, f"{path}.default")
             if serial:
                 raise self.fail(f"{path}.default", "a serial column's default is implied")
-        identity = body.get("identity")
+            # Specs written before identity and generated had keys of their own spell
+            # them as verify printed the default: read them as those keys.
+            if identity is None and generated is None:
+                identity, generated = _identity_or_generated(default)
+                if identity is not None or generated is not None:
+                    body = {key: value for key, value in body.items() if key != "default"}
+                    default = None
         if identity is not None:
             identity = self.choice(identity, f"{path}.identity", IDENTITY_KINDS)
             for other in ("serial", "default"):
                 if body.get(other) not in (None, False):
                     raise self.fail(f"{path}.identity", f"an identity column has no {other}")
-        generated = body.get("generated")
         if generated is not None:
             generated = self.string(generated, f"{path}.generated")
             for other in ("serial", "default", "identity"):
@@ -457,6 +466,19 @@ class _SpecReader:
                 for column, values in body.items()
             }
         return result
+
+
+def _identity_or_generated(default: str) -> tuple[str | None, str | None]:
+    """("always" / "by default", None) for a default spelled ``GENERATED ... AS IDENTITY``,
+    (None, expr) for ``GENERATED ALWAYS AS (expr) STORED``, else (None, None)."""
+    text = " ".join(default.split())
+    identity = re.fullmatch(r"GENERATED (ALWAYS|BY DEFAULT) AS IDENTITY", text, re.IGNORECASE)
+    if identity:
+        return identity.group(1).lower(), None
+    generated = re.fullmatch(r"GENERATED ALWAYS AS \((.*)\) STORED", text, re.IGNORECASE)
+    if generated:
+        return None, generated.group(1)
+    return None, None
 
 
 def _kind(value: Any) -> str:

@@ -248,7 +248,7 @@ def _fill_tables(
                 )
             )
     for row in index_rows:
-        keys = tuple(IndexKey(**key) for key in row["keys"])
+        keys = tuple(IndexKey(**key) for key in row["keys"] or ())
         by_oid[row["table_oid"]].indexes.append(
             LiveIndex(
                 name=row["name"],
