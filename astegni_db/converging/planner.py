@@ -761,13 +761,18 @@ class _Planner:
                 "continue after the highest one, and inserts that give a value behave differently"
             )
             if column.identity:
+                drop_sequence = (
+                    ()
+                    if found.owned_sequence is None
+                    else (f"DROP SEQUENCE {found.owned_sequence};   -- the one serial used",)
+                )
                 instructions = (
-                    f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;   -- and drop the sequence "
-                    "it used, once nothing else does",
+                    f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;",
+                    *drop_sequence,
                     f"ALTER TABLE {t} ALTER COLUMN {c} ADD GENERATED "
                     f"{column.identity.upper()} AS IDENTITY;   -- the column must be NOT NULL",
                     f"SELECT setval(pg_get_serial_sequence({sql_literal(t)}, "
-                    f"{sql_literal(column.name)}), max({c})) FROM {t};",
+                    f"{sql_literal(column.name)}), max({c})) FROM {t};   -- continue numbering",
                 )
             else:
                 instructions = (
