@@ -35,6 +35,7 @@ class ParsedStatement(NamedTuple):
     node: ast.Node  # the statement (RawStmt.stmt): ast.AlterTableStmt, ast.IndexStmt, ...
     line: int  # line of its first character in the file
     text: str  # its source text, without the trailing semicolon
+    offset: int = 0  # character offset of its first character in the parsed text
 
 
 class Comment(NamedTuple):
@@ -60,6 +61,8 @@ def parse_statements(text: str, first_line: int = 1) -> list[ParsedStatement]:
         raise _syntax_error(exc, text, first_line) from None
     found = []
     for stmt in raw:
+        if stmt.stmt is None:
+            continue
         start = stmt.stmt_location or 0
         end = start + stmt.stmt_len if stmt.stmt_len else len(text)
         chunk = text[start:end]
@@ -67,7 +70,9 @@ def parse_statements(text: str, first_line: int = 1) -> list[ParsedStatement]:
         # comments before it (libpg_query keeps them with the statement).
         lead = len(chunk) - len(chunk.lstrip())
         line = first_line + text.count("\n", 0, start) + chunk[:lead].count("\n")
-        found.append(ParsedStatement(stmt.stmt, line, chunk.strip().rstrip(";").rstrip()))
+        found.append(
+            ParsedStatement(stmt.stmt, line, chunk.strip().rstrip(";").rstrip(), start + lead)
+        )
     return found
 
 
@@ -86,7 +91,8 @@ def parse_expression(text: str) -> ast.Node:
     node = parse_one(f"SELECT {text}")
     if not isinstance(node, ast.SelectStmt) or not node.targetList or len(node.targetList) != 1:
         raise SqlSyntaxError(f"not a single expression: {text}", 1)
-    return node.targetList[0].val
+    value: ast.Node = node.targetList[0].val
+    return value
 
 
 def comments(text: str, first_line: int = 1) -> list[Comment]:
@@ -131,6 +137,8 @@ def plpgsql_statements(body: str, first_line: int) -> Iterator[PlpgsqlStatement]
 
 # PL/pgSQL statements whose expression is SQL the block runs as it stands.
 _STATIC = {"PLpgSQL_stmt_execsql": "sqlstmt", "PLpgSQL_stmt_perform": "expr"}
+# PL/pgSQL's own COMMIT and ROLLBACK, as the SQL statements they amount to.
+_TRANSACTION_CONTROL = {"PLpgSQL_stmt_commit": "COMMIT", "PLpgSQL_stmt_rollback": "ROLLBACK"}
 
 
 def _walk_plpgsql(value: Any, first_line: int, found: list[PlpgsqlStatement]) -> None:
@@ -148,6 +156,8 @@ def _walk_plpgsql(value: Any, first_line: int, found: list[PlpgsqlStatement]) ->
         if kind in _STATIC:
             query = body[_STATIC[kind]]["PLpgSQL_expr"]["query"]
             found.append(PlpgsqlStatement(query, line, dynamic=False))
+        elif kind in _TRANSACTION_CONTROL:
+            found.append(PlpgsqlStatement(_TRANSACTION_CONTROL[kind], line, dynamic=False))
         elif kind == "PLpgSQL_stmt_dynexecute":
             found.append(PlpgsqlStatement(body["query"]["PLpgSQL_expr"]["query"], line, True))
         _walk_plpgsql(body, first_line, found)

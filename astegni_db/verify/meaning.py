@@ -137,7 +137,7 @@ def index_key(text: str, text_columns: frozenset[str] = frozenset()) -> Key | No
         return None
     if not isinstance(statement, ast.IndexStmt) or len(statement.indexParams or ()) != 1:
         return None
-    elem = statement.indexParams[0]
+    elem = statement.indexParams[0]  # type: ignore[index]  # checked just above
     canonical = _Canonical(text_columns)
     what = ("column", elem.name) if elem.name else canonical.node(elem.expr)
     descending = elem.ordering == enums.SortByDir.SORTBY_DESC
@@ -174,7 +174,8 @@ class _Canonical:
         if isinstance(value, (list, tuple)):
             return tuple(self.node(item) for item in value)
         if not isinstance(value, ast.Node):
-            return value.name if hasattr(value, "name") and hasattr(value, "value") else value
+            is_enum = hasattr(value, "name") and hasattr(value, "value")
+            return str(value.name) if is_enum else value
         reduce = getattr(self, f"_{type(value).__name__}", None)
         if reduce is not None:
             return reduce(value)  # type: ignore[no-any-return]
@@ -366,8 +367,8 @@ def _disjunction(args: list[Key]) -> Key:
         else:
             subject, values = target
             members.setdefault(subject, set()).update(values)
-    for subject, values in members.items():
-        others.add(_membership("=", subject, list(values)))
+    for subject, member_values in members.items():
+        others.add(_membership("=", subject, list(member_values)))
     if len(others) == 1:
         return next(iter(others))
     return ("or", tuple(sorted(others, key=repr)))
