@@ -2,17 +2,22 @@
 
 A rule that calls a change catalog-only must be right: for every case here the
 lint's verdict is compared with what the server did (did the table's
-relfilenode change?).
+relfilenode change?). The built-in functions' volatilities the lint ships
+(astegni_db/lint/pg15_function_volatility.txt) are compared with the server's
+pg_proc; to regenerate the file: ``python -m tests.test_lint_facts URL`` with
+the URL of a PostgreSQL 15 server.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import psycopg
 
 from astegni_db.lint import lint_paths
 from astegni_db.lint.types import parse_type_text, rewrites
+from astegni_db.lint.volatility import CATALOG_FILE, CATALOG_QUERY, render_catalog
 
 TYPE_CHANGES = [
     ("varchar(10)", "varchar(20)"),
@@ -45,7 +50,27 @@ ADDED_COLUMNS = [
     "c serial",
     "c bigint GENERATED ALWAYS AS IDENTITY",
     "c integer GENERATED ALWAYS AS (id * 2) STORED",
+    # Functions FUNCTIONS creates, which the lint sees created by an earlier migration.
+    "c integer DEFAULT probe_volatile()",
+    "c integer DEFAULT probe_stable()",
+    "c integer DEFAULT probe_immutable()",
+    "c integer DEFAULT probe_undeclared()",
+    "c text DEFAULT lower('X')",
+    "c text DEFAULT 'x'::text",
+    "c text DEFAULT timeofday()",
+    "c text DEFAULT md5(random()::text)",
 ]
+# The same plpgsql body VOLATILE and STABLE; an IMMUTABLE sql function; one that says
+# nothing (PostgreSQL makes it VOLATILE).
+FUNCTIONS = """
+CREATE FUNCTION probe_volatile() RETURNS integer LANGUAGE plpgsql VOLATILE
+    AS $$ BEGIN RETURN 1; END $$;
+CREATE FUNCTION probe_stable() RETURNS integer LANGUAGE plpgsql STABLE
+    AS $$ BEGIN RETURN 1; END $$;
+CREATE FUNCTION probe_immutable() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 1';
+CREATE OR REPLACE FUNCTION probe_undeclared() RETURNS integer LANGUAGE plpgsql
+    AS $$ BEGIN RETURN 1; END $$;
+"""
 
 
 def _server_rewrites(url: str, column_type: str, alter: str) -> bool:
@@ -72,15 +97,43 @@ def test_type_change_verdicts_match_the_server(empty_db_url: str) -> None:
 
 
 def test_volatile_default_verdicts_match_the_server(empty_db_url: str, tmp_path: Path) -> None:
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        conn.execute(FUNCTIONS)
+    functions = tmp_path / "0001_functions.sql"
+    functions.write_text(FUNCTIONS)
     wrong = []
     for column in ADDED_COLUMNS:
         migration = tmp_path / "0002_add.sql"
         migration.write_text(f"ALTER TABLE probe ADD COLUMN {column};\n")
         report = lint_paths(
-            [migration], spec_path=None, queries_dir=None, disabled=["AD110", "AD106"]
+            [functions, migration], spec_path=None, queries_dir=None, disabled=["AD110", "AD106"]
         )
-        flagged = [f.rule for f in report.findings] == ["AD101"]
+        found = [f.rule for f in report.findings if f.file == str(migration)]
+        flagged = found == ["AD101"]
         observed = _server_rewrites(empty_db_url, "integer", f"ADD COLUMN {column}")
         if flagged != observed:
             wrong.append(f"ADD COLUMN {column}: lint flags={flagged}, server rewrote={observed}")
     assert wrong == []
+
+
+def test_function_volatility_file_is_postgresql_15s(empty_db_url: str) -> None:
+    with psycopg.connect(empty_db_url) as conn:
+        major = conn.info.server_version // 10000
+        assert major == 15, f"the file records PostgreSQL 15's pg_proc; this server is {major}"
+        expected = render_catalog(conn.execute(CATALOG_QUERY).fetchall())
+        volatile_operators = conn.execute(
+            "SELECT count(*) FROM pg_operator o JOIN pg_proc p ON p.oid = o.oprcode"
+            " WHERE p.provolatile = 'v'"
+        ).fetchone()
+    # Stale: regenerate with `python -m tests.test_lint_facts URL` (the module docstring).
+    assert CATALOG_FILE.read_text(encoding="utf-8") == expected
+    # The lint does not look at operators (astegni_db/lint/volatility.py): none is volatile.
+    assert volatile_operators == (0,)
+
+
+if __name__ == "__main__":
+    with psycopg.connect(sys.argv[1]) as connection:
+        CATALOG_FILE.write_text(
+            render_catalog(connection.execute(CATALOG_QUERY).fetchall()), encoding="utf-8"
+        )
+    print(f"wrote {CATALOG_FILE}")

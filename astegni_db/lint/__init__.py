@@ -2,7 +2,9 @@
 
 ``lint_paths([Path("migrations")])`` reads the files in yoyo's order and returns
 a :class:`LintReport`; nothing here connects to a database or imports psycopg.
-Rules, ids and silencing: docs/lint.md.
+Statements are read with PostgreSQL's own grammar (astegni_db/sqlgrammar.py,
+pglast), imported when the first file is parsed. Rules, ids and silencing:
+docs/lint.md.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from astegni_db.errors import ConfigError
 from astegni_db.lint.context import RUNNERS, FileContext, History, Runner
 from astegni_db.lint.readset import ReadSet, load_read_set
 from astegni_db.lint.report import FORMATS, Finding, Format, LintReport
-from astegni_db.lint.rules import RULES, RULES_BY_ID, Rule
+from astegni_db.lint.rules import RULES, RULES_BY_ID, Hit, Rule
 from astegni_db.lint.statements import ParsedMigration, parse_migration
 from astegni_db.project.migration_files import (
     MigrationFile,
@@ -54,7 +56,9 @@ def lint_paths(
         raise ConfigError(f"unknown runner {runner!r}: use one of {', '.join(RUNNERS)}")
     unknown = sorted({d.upper() for d in disabled} - set(RULES_BY_ID))
     if unknown:
-        raise ConfigError(f"unknown lint rule(s): {', '.join(unknown)}; known: AD101-AD111")
+        raise ConfigError(
+            f"unknown lint rule(s): {', '.join(unknown)}; known: {RULES[0].id}-{RULES[-1].id}"
+        )
     report = LintReport()
     read_set = _read_set(spec_path, queries_dir, report)
     rules = [rule for rule in RULES if rule.id not in {d.upper() for d in disabled}]
@@ -62,6 +66,11 @@ def lint_paths(
     for migration in _migration_files(paths, report):
         source = parse_migration(migration)
         report.files.append(str(migration.path))
+        report.notes += [
+            f"{migration.path}:{line}: EXECUTE in a DO block runs SQL built at run time, "
+            "which lint cannot see"
+            for line in source.dynamic_sql_lines
+        ]
         _lint_file(source, FileContext(source, read_set, history, runner), rules, report)
     return report
 
@@ -107,27 +116,25 @@ def _lint_file(
             if rule.statement_check is None:
                 continue
             for hit in rule.statement_check(statement, ctx):
-                _add(report, source, rule, hit.line, hit.message, hit.suggestion, statement.line)
+                _add(report, source, rule, hit, statement.line)
         ctx.record(statement)
     for rule in rules:
         if rule.file_check is None:
             continue
         for hit in rule.file_check(ctx):
-            _add(report, source, rule, hit.line, hit.message, hit.suggestion, None)
+            _add(report, source, rule, hit, hit.statement_line)
     # This file's findings in line order (file-level ones sit on line 1).
     report.findings[first:] = sorted(report.findings[first:], key=lambda f: (f.line, f.rule))
 
 
 def _add(
-    report: LintReport,
-    source: ParsedMigration,
-    rule: Rule,
-    line: int,
-    message: str,
-    suggestion: str,
-    statement_line: int | None,
+    report: LintReport, source: ParsedMigration, rule: Rule, hit: Hit, statement_line: int | None
 ) -> None:
-    if source.is_silenced(rule.id, line, statement_line):
+    if source.is_silenced(rule.id, hit.line, statement_line):
         report.silenced += 1
         return
-    report.findings.append(Finding(rule.id, rule.name, str(source.path), line, message, suggestion))
+    report.findings.append(
+        Finding(
+            rule.id, rule.name, str(source.path), hit.line, hit.message, hit.suggestion, hit.locks
+        )
+    )

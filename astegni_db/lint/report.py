@@ -28,6 +28,10 @@ class Finding:
     line: int
     message: str  # why it is dangerous
     suggestion: str  # what to write instead
+    # ((relation, PostgreSQL 15 lock mode), ...): the table-level locks the flagged
+    # statement takes on the relations the message names (AD103: the locks its
+    # transaction holds while it runs); empty when the finding is not about a lock.
+    locks: tuple[tuple[str, str], ...] = ()
 
     @property
     def fingerprint(self) -> str:

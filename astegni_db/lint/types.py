@@ -1,4 +1,11 @@
-"""Column type spellings, and which type changes PostgreSQL makes without a rewrite.
+"""Column types as PostgreSQL's grammar reads them, and which type changes it makes
+without a rewrite.
+
+The grammar already resolves the SQL-standard spellings: ``character varying(20)``
+is ``pg_catalog.varchar`` with the modifier 20, ``int`` and ``integer`` are
+``pg_catalog.int4``, ``decimal`` is ``numeric``. Only the names PostgreSQL
+accepts as plain aliases (``int4``, ``bool``, ``float8`` written as such) are
+folded here, into the names messages use (integer, boolean, double precision).
 
 Measured on PostgreSQL 15 (relfilenode before and after, tests/test_lint_facts.py):
 varchar(n) -> varchar(m >= n), varchar(n) -> varchar, varchar -> text,
@@ -11,31 +18,26 @@ only when the session's TimeZone is UTC, so it is not treated as safe.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from astegni_db.sqltext import Token, lex
+if TYPE_CHECKING:
+    from pglast import ast
 
-_ALIASES = {
-    "character varying": "varchar",
-    "char varying": "varchar",
-    "character": "bpchar",
-    "char": "bpchar",
-    "int": "integer",
+# PostgreSQL's internal names (and their aliases) -> the names messages use.
+_NAMES = {
     "int4": "integer",
+    "int": "integer",
     "int8": "bigint",
     "int2": "smallint",
-    "decimal": "numeric",
     "bool": "boolean",
     "float8": "double precision",
-    "float": "double precision",
     "float4": "real",
-    "bit varying": "varbit",
-    "timestamp without time zone": "timestamp",
-    "timestamp with time zone": "timestamptz",
-    "time without time zone": "time",
-    "time with time zone": "timetz",
+    "decimal": "numeric",
 }
 _VARIABLE_LENGTH = frozenset({"varchar", "varbit"})
-_PRIVATE_WORDS = frozenset({"ARRAY"})
+# Not types: integer columns with a sequence and a nextval() default.
+SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
+_DEFAULT_SCHEMAS = frozenset({"pg_catalog", "public"})
 
 
 @dataclass(frozen=True)
@@ -49,30 +51,32 @@ class SqlType:
         return f"{self.base}{mods}{'[]' if self.array else ''}"
 
 
-def parse_type(tokens: list[Token]) -> SqlType | None:
-    words: list[str] = []
-    modifiers: list[int] = []
-    array = False
-    depth = 0
-    for token in tokens:
-        if token.text == "(":
-            depth += 1
-        elif token.text == ")":
-            depth -= 1
-        elif token.text == "[" or token.is_(*_PRIVATE_WORDS):
-            array = True
-        elif depth > 0 and token.kind == "number" and not array:
-            modifiers.append(int(float(token.text)))
-        elif depth == 0 and token.kind in ("word", "ident"):
-            words.append(token.name)
-    if not words:
+def sql_type(node: ast.TypeName | None) -> SqlType | None:
+    """The type a TypeName node names (None for %TYPE references and unnamed types)."""
+    from pglast import ast
+
+    if node is None or node.pct_type or not node.names:
         return None
-    base = " ".join(words[-4:] if words[0] in ("pg_catalog", "public") else words)
-    return SqlType(_ALIASES.get(base, base), tuple(modifiers), array)
+    names = [getattr(part, "sval", "") for part in node.names]
+    if len(names) > 1 and names[-2] in _DEFAULT_SCHEMAS:
+        names = names[-1:]
+    base = ".".join(names)
+    modifiers = tuple(
+        mod.val.ival or 0
+        for mod in node.typmods or ()
+        if isinstance(mod, ast.A_Const) and isinstance(mod.val, ast.Integer)
+    )
+    return SqlType(_NAMES.get(base, base), modifiers, bool(node.arrayBounds))
 
 
 def parse_type_text(text: str) -> SqlType | None:
-    return parse_type(lex(text).tokens)
+    """The type written as ``text`` (``varchar(10)``, ``numeric(8,2)``, ``text[]``)."""
+    from pglast import ast
+
+    from astegni_db.sqlgrammar import parse_expression
+
+    cast = parse_expression(f"NULL::{text}")
+    return sql_type(cast.typeName) if isinstance(cast, ast.TypeCast) else None
 
 
 def rewrites(old: SqlType, new: SqlType) -> bool:

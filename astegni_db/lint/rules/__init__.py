@@ -2,13 +2,18 @@
 
 from astegni_db.lint.rules import (
     constraint_not_valid,
+    detach_partition,
+    drop_index,
     index_concurrently,
     lock_timeout,
     non_transactional,
     not_null,
     read_objects,
+    reindex,
     rerunnable,
     rollback_file,
+    syntax_error,
+    transaction_control,
     type_change,
     validate_same_migration,
     volatile_default,
@@ -16,6 +21,7 @@ from astegni_db.lint.rules import (
 from astegni_db.lint.rules.base import Hit, Rule
 
 RULES: tuple[Rule, ...] = (
+    syntax_error.RULE,
     volatile_default.RULE,
     constraint_not_valid.RULE,
     validate_same_migration.RULE,
@@ -28,6 +34,10 @@ RULES: tuple[Rule, ...] = (
     rollback_file.RULE,
     lock_timeout.RULE,
     rerunnable.RULE,
+    drop_index.RULE,
+    reindex.RULE,
+    detach_partition.RULE,
+    transaction_control.RULE,
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 

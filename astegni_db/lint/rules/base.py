@@ -6,7 +6,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from astegni_db.lint.context import FileContext
+from astegni_db.lint.locks import Locks
 from astegni_db.lint.statements import Statement
+
+LockClaims = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -14,6 +17,20 @@ class Hit:
     line: int
     message: str  # why it is dangerous
     suggestion: str  # what to write instead
+    # (relation, PostgreSQL lock mode) the flagged statement takes on the relations
+    # the message names; empty when the finding is not about a lock.
+    locks: LockClaims = ()
+    # Where the statement starts, for silencing comments above it (file checks only).
+    statement_line: int | None = None
+
+
+def claims(locks: Locks, *relations: str | None) -> LockClaims:
+    """``locks`` on ``relations``, in that order (relations it does not lock are left out)."""
+    found: list[tuple[str, str]] = []
+    for name in relations:
+        if name and name in locks and all(name != n for n, _ in found):
+            found.append((name, locks[name]))
+    return tuple(found)
 
 
 StatementCheck = Callable[[Statement, FileContext], Iterable[Hit]]

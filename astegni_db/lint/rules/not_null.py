@@ -1,57 +1,69 @@
 """AD106: NOT NULL on an existing column, or a new NOT NULL column with no default.
 
-SET NOT NULL scans the whole table under ACCESS EXCLUSIVE, unless a validated
-CHECK (column IS NOT NULL) already proves it (PostgreSQL 12+), which this rule
-recognises when an earlier migration, or an earlier statement, validated one.
-ADD COLUMN ... NOT NULL without a DEFAULT fails outright on a table with rows.
+SET NOT NULL scans the whole table under ACCESS EXCLUSIVE (reads and writes
+wait), unless a validated CHECK (column IS NOT NULL) already proves it
+(PostgreSQL 12+), which this rule recognises when an earlier migration, or an
+earlier statement, validated one (VALIDATE CONSTRAINT, or ADD CONSTRAINT
+without NOT VALID). ADD COLUMN ... NOT NULL without a DEFAULT fails outright
+on a table with rows: that finding is about the failure, not a lock, and
+reports no locks. Serial, identity and generated columns fill themselves
+(AD101 covers their cost).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from astegni_db.lint import ddl
 from astegni_db.lint.context import FileContext
-from astegni_db.lint.rules.base import Hit, Rule
+from astegni_db.lint.nodes import added_column, alter_table, column_constraint, commands
+from astegni_db.lint.rules.base import Hit, Rule, claims
 from astegni_db.lint.statements import Statement
-from astegni_db.sqltext import has_sequence
+from astegni_db.lint.types import SERIAL_TYPES, sql_type
 
 
 def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
-    altered = ddl.alter_table(statement.tokens)
-    if altered is None or not ctx.is_existing(altered.table):
+    from pglast import enums
+
+    altered = alter_table(statement.node)
+    if altered is None or not ctx.is_existing(altered[1]):
         return
-    table = altered.table
-    for action in altered.actions:
-        changed = ddl.altered_column(action)
-        if changed is not None:
-            column, rest = changed
-            at = has_sequence(rest, "SET", "NOT", "NULL")
-            if at is None or (table, column) in ctx.history.validated_not_null:
+    table = altered[1]
+    kind = enums.ConstrType
+    for cmd, line in commands(statement):
+        if cmd.subtype == enums.AlterTableType.AT_SetNotNull and cmd.name:
+            column = cmd.name
+            if (table, column) in ctx.history.validated_not_null:
                 continue
             yield Hit(
-                rest[at].line,
+                line,
                 f"SET NOT NULL on {table}.{column} scans every row under ACCESS EXCLUSIVE: "
                 "reads and writes wait for the whole scan",
                 f"ADD CONSTRAINT {column}_not_null CHECK ({column} IS NOT NULL) NOT VALID; "
                 "in a later migration VALIDATE CONSTRAINT it; then SET NOT NULL (PostgreSQL "
                 "uses the validated check and skips the scan) and drop the check",
+                claims(ctx.locks(statement), table),
             )
             continue
-        column_def = ddl.added_column(action)
+        column_def = added_column(cmd)
         if column_def is None:
             continue
-        not_null = has_sequence(column_def.rest, "NOT", "NULL")
-        if not_null is not None and has_sequence(column_def.rest, "DEFAULT") is None:
-            if has_sequence(column_def.rest, "GENERATED") is not None:
-                continue  # identity/generated columns fill themselves (AD101 covers the cost)
-            yield Hit(
-                column_def.rest[not_null].line,
-                f"ADD COLUMN {table}.{column_def.name} NOT NULL without a DEFAULT fails on "
-                "any table that has rows (existing rows would hold NULL)",
-                "add it with a constant DEFAULT (catalog-only since PostgreSQL 11), or add it "
-                "nullable, backfill, and make it NOT NULL through a validated CHECK",
+        not_null = column_constraint(column_def, kind.CONSTR_NOTNULL)
+        fills_itself = (
+            column_constraint(
+                column_def, kind.CONSTR_DEFAULT, kind.CONSTR_IDENTITY, kind.CONSTR_GENERATED
             )
+            is not None
+            or getattr(sql_type(column_def.typeName), "base", "") in SERIAL_TYPES
+        )
+        if not_null is None or fills_itself:
+            continue
+        yield Hit(
+            statement.line_at(not_null.location),
+            f"ADD COLUMN {table}.{column_def.colname} NOT NULL without a DEFAULT fails on "
+            "any table that has rows (existing rows would hold NULL)",
+            "add it with a constant DEFAULT (catalog-only since PostgreSQL 11), or add it "
+            "nullable, backfill, and make it NOT NULL through a validated CHECK",
+        )
 
 
 RULE = Rule(

@@ -3,9 +3,16 @@
 Such a migration is not one transaction: a failure, a lock timeout or a kill
 leaves the statements before it applied, and the way forward is to run
 migrate again, which runs every statement again (`status` shows where it
-stopped). So each statement must be harmless the second time. A CREATE
-without IF NOT EXISTS fails with "already exists"; a DROP without IF EXISTS
-with "does not exist"; an INSERT with no conflict handling adds its rows twice.
+stopped). So each statement must be harmless the second time. Read from the
+parse tree's flags: a CREATE without IF NOT EXISTS (or OR REPLACE, for views,
+functions, procedures, triggers and rules) fails with "already exists", as
+does CREATE TYPE / DOMAIN, which have neither; a DROP without IF EXISTS, an
+ALTER TABLE ... DROP COLUMN / DROP CONSTRAINT without IF EXISTS and a RENAME
+without ALTER ... IF EXISTS fail with "does not exist"; ADD COLUMN without IF
+NOT EXISTS and ADD CONSTRAINT fail with "already exists" (unless an earlier
+statement of the file drops that constraint IF EXISTS); an INSERT with no ON
+CONFLICT clause and no WHERE NOT EXISTS adds its rows twice. Not about a
+lock: no locks reported.
 """
 
 from __future__ import annotations
@@ -13,94 +20,129 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from astegni_db.lint.context import FileContext
+from astegni_db.lint.nodes import walk
 from astegni_db.lint.rules.base import Hit, Rule
 from astegni_db.lint.statements import Statement
-from astegni_db.sqltext import Token, has_sequence
 
-# What CREATE makes that IF NOT EXISTS can guard (and OR REPLACE, where PostgreSQL has it).
-_CREATABLE = frozenset(
-    {"TABLE", "INDEX", "SEQUENCE", "SCHEMA", "EXTENSION", "VIEW", "MATERIALIZED", "TYPE",
-     "FUNCTION", "PROCEDURE", "TRIGGER", "DOMAIN", "UNIQUE"}
-)  # fmt: skip
-# Objects that CREATE OR REPLACE re-creates harmlessly.
-_REPLACEABLE = frozenset({"VIEW", "FUNCTION", "PROCEDURE", "TRIGGER", "RULE"})
+_ALREADY = 'a second run fails with "already exists"'
+_MISSING = 'a second run fails with "does not exist"'
 
 
-def _create_problem(tokens: list[Token]) -> str | None:
-    words = tokens[1:4]
-    if has_sequence(words, "OR", "REPLACE") is not None:
+def _create_problem(node: object) -> str | None:
+    from pglast import ast
+
+    if isinstance(
+        node,
+        ast.CreateStmt
+        | ast.IndexStmt
+        | ast.CreateSeqStmt
+        | ast.CreateSchemaStmt
+        | ast.CreateExtensionStmt
+        | ast.CreateTableAsStmt,
+    ):
+        if node.if_not_exists:
+            return None
+        return f"{_CREATE_WORDS[type(node).__name__]} without IF NOT EXISTS: {_ALREADY}"
+    if isinstance(node, ast.ViewStmt | ast.CreateFunctionStmt | ast.CreateTrigStmt | ast.RuleStmt):
+        if node.replace:
+            return None
+        words = _CREATE_WORDS[type(node).__name__]
+        if isinstance(node, ast.CreateFunctionStmt) and node.is_procedure:
+            words = "CREATE PROCEDURE"
+        return f"{words} without OR REPLACE: {_ALREADY}"
+    if isinstance(node, ast.CreateEnumStmt | ast.CompositeTypeStmt | ast.CreateRangeStmt):
+        return f"CREATE TYPE: {_ALREADY} (it has no IF NOT EXISTS)"
+    if isinstance(node, ast.CreateDomainStmt):
+        return f"CREATE DOMAIN: {_ALREADY} (it has no IF NOT EXISTS)"
+    return None
+
+
+_CREATE_WORDS = {
+    "CreateStmt": "CREATE TABLE",
+    "IndexStmt": "CREATE INDEX",
+    "CreateSeqStmt": "CREATE SEQUENCE",
+    "CreateSchemaStmt": "CREATE SCHEMA",
+    "CreateExtensionStmt": "CREATE EXTENSION",
+    "CreateTableAsStmt": "CREATE TABLE AS / MATERIALIZED VIEW",
+    "ViewStmt": "CREATE VIEW",
+    "CreateFunctionStmt": "CREATE FUNCTION",
+    "CreateTrigStmt": "CREATE TRIGGER",
+    "RuleStmt": "CREATE RULE",
+}
+
+
+def _alter_problem(node: object, dropped_before: set[str]) -> str | None:
+    from pglast import ast, enums
+
+    if isinstance(node, ast.RenameStmt):
+        if node.missing_ok:
+            return None
+        return (
+            "RENAME: a second run fails, the old name being gone "
+            "(ALTER ... IF EXISTS old RENAME ... runs twice harmlessly)"
+        )
+    if not isinstance(node, ast.AlterTableStmt):
         return None
-    if not words or not words[0].is_(*_CREATABLE) and not words[0].is_("TEMP", "TEMPORARY"):
-        return None
-    if has_sequence(tokens, "IF", "NOT", "EXISTS") is not None:
-        return None
-    kind = " ".join(t.text.upper() for t in tokens[:3] if t.kind == "word")
-    if tokens[1].is_(*_REPLACEABLE):
-        return f'{kind} without OR REPLACE: a second run fails with "already exists"'
-    if tokens[1].is_("TYPE", "DOMAIN"):
-        return f'{kind}: a second run fails with "already exists" (it has no IF NOT EXISTS)'
-    return f'{kind} without IF NOT EXISTS: a second run fails with "already exists"'
-
-
-def _alter_problem(tokens: list[Token], dropped_before: set[str]) -> str | None:
-    if not tokens[1].is_("TABLE", "INDEX", "SEQUENCE", "VIEW"):
-        return None
-    guarded = has_sequence(tokens[:4], "IF", "EXISTS") is not None
-    for i, token in enumerate(tokens):
-        if token.is_("ADD") and i + 1 < len(tokens):
-            nxt = tokens[i + 1 : i + 5]
-            if nxt[0].is_("CONSTRAINT") and len(nxt) > 1 and nxt[1].text.lower() in dropped_before:
-                continue  # DROP CONSTRAINT IF EXISTS came first: runs twice harmlessly
-            if nxt[0].is_("CONSTRAINT", "UNIQUE", "PRIMARY", "CHECK", "FOREIGN", "EXCLUDE"):
+    kind = enums.AlterTableType
+    for cmd in node.cmds or ():
+        if not isinstance(cmd, ast.AlterTableCmd):
+            continue
+        if cmd.subtype == kind.AT_AddConstraint:
+            name = getattr(cmd.def_, "conname", None)
+            if name is None or name not in dropped_before:
                 return (
-                    "ADD CONSTRAINT has no IF NOT EXISTS: a second run fails with "
-                    '"already exists" (unless DROP CONSTRAINT IF EXISTS comes first)'
+                    f"ADD CONSTRAINT has no IF NOT EXISTS: {_ALREADY} (unless DROP CONSTRAINT "
+                    "IF EXISTS comes first)"
                 )
-            if has_sequence(nxt, "IF", "NOT", "EXISTS") is None:
-                return 'ADD COLUMN without IF NOT EXISTS: a second run fails with "already exists"'
-        if token.is_("DROP") and i + 1 < len(tokens):
-            nxt = tokens[i + 1 : i + 5]
-            if nxt[0].is_("DEFAULT", "NOT", "EXPRESSION", "IDENTITY"):
-                continue  # ALTER COLUMN ... DROP DEFAULT / NOT NULL: harmless twice
-            if has_sequence(nxt, "IF", "EXISTS") is None:
-                return 'DROP without IF EXISTS: a second run fails with "does not exist"'
-        if token.is_("RENAME") and not guarded:
-            return (
-                "RENAME: a second run fails, the old name being gone "
-                "(ALTER ... IF EXISTS old RENAME ... runs twice harmlessly)"
+        elif cmd.subtype == kind.AT_AddColumn and not cmd.missing_ok:
+            return f"ADD COLUMN without IF NOT EXISTS: {_ALREADY}"
+        elif cmd.subtype in (kind.AT_DropColumn, kind.AT_DropConstraint) and not cmd.missing_ok:
+            return f"DROP without IF EXISTS: {_MISSING}"
+    return None
+
+
+def _insert_problem(node: object) -> str | None:
+    from pglast import ast, enums
+
+    if not isinstance(node, ast.InsertStmt) or node.onConflictClause is not None:
+        return None
+    for found in walk(node.selectStmt):
+        if (
+            isinstance(found, ast.BoolExpr)
+            and found.boolop == enums.BoolExprType.NOT_EXPR
+            and any(
+                isinstance(arg, ast.SubLink) and arg.subLinkType == enums.SubLinkType.EXISTS_SUBLINK
+                for arg in found.args or ()
             )
+        ):
+            return None
+    return "INSERT without ON CONFLICT (or WHERE NOT EXISTS): a second run adds its rows again"
+
+
+def _drop_problem(node: object) -> str | None:
+    # DropStmt, DropRoleStmt, DropdbStmt ...: all say IF EXISTS with missing_ok.
+    if type(node).__name__.startswith("Drop") and getattr(node, "missing_ok", True) is False:
+        return f"DROP without IF EXISTS: {_MISSING}"
     return None
 
 
 def _constraints_dropped_if_exists(statements: list[Statement]) -> set[str]:
     """Constraints that ``ALTER TABLE ... DROP CONSTRAINT IF EXISTS name`` removes."""
+    from pglast import ast, enums
+
     names = set()
     for statement in statements:
-        tokens = statement.tokens
-        at = has_sequence(tokens, "DROP", "CONSTRAINT", "IF", "EXISTS")
-        if tokens[0].is_("ALTER") and at is not None and at + 4 < len(tokens):
-            names.add(tokens[at + 4].text.lower())
+        node = statement.node
+        if isinstance(node, ast.AlterTableStmt):
+            for cmd in node.cmds or ():
+                if (
+                    isinstance(cmd, ast.AlterTableCmd)
+                    and cmd.subtype == enums.AlterTableType.AT_DropConstraint
+                    and cmd.missing_ok
+                    and cmd.name
+                ):
+                    names.add(cmd.name)
     return names
-
-
-def _problem(tokens: list[Token], dropped_before: set[str]) -> str | None:
-    first = tokens[0]
-    if len(tokens) < 2:
-        return None
-    if first.is_("CREATE"):
-        return _create_problem(tokens)
-    if first.is_("DROP"):
-        if has_sequence(tokens[:5], "IF", "EXISTS") is None:
-            return 'DROP without IF EXISTS: a second run fails with "does not exist"'
-        return None
-    if first.is_("ALTER"):
-        return _alter_problem(tokens, dropped_before)
-    if first.is_("INSERT") and not (
-        has_sequence(tokens, "ON", "CONFLICT") is not None
-        or has_sequence(tokens, "NOT", "EXISTS") is not None
-    ):
-        return "INSERT without ON CONFLICT (or WHERE NOT EXISTS): a second run adds its rows again"
-    return None
 
 
 def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
@@ -110,7 +152,13 @@ def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
         return
     statements = ctx.source.statements
     before = statements[: next(i for i, s in enumerate(statements) if s is statement)]
-    problem = _problem(statement.tokens, _constraints_dropped_if_exists(before))
+    node = statement.node
+    problem = (
+        _create_problem(node)
+        or _drop_problem(node)
+        or _alter_problem(node, _constraints_dropped_if_exists(before))
+        or _insert_problem(node)
+    )
     if problem is None:
         return
     yield Hit(

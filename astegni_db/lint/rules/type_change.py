@@ -1,22 +1,29 @@
 """AD107: ALTER COLUMN ... TYPE rewrites the table and its indexes, unless the change is
 one PostgreSQL does in the catalog (see astegni_db/lint/types.py for the list).
 
-The old type comes from the migrations read before (CREATE TABLE, ADD COLUMN,
-earlier type changes, DO bodies included). checks/schema.toml is not used: it
-states the type *after* the migrations. When the old type is unknown the
-change is reported: the rule cannot prove it safe.
+The rewrite runs under ACCESS EXCLUSIVE on the table: reads and writes wait
+until it and the rebuild of every index finish. The old type comes from the
+migrations read before (CREATE TABLE, ADD COLUMN, earlier type changes, DO
+bodies included); both types are read from the grammar's TypeName nodes.
+checks/schema.toml is not used: it states the type *after* the migrations.
+When the old type is unknown the change is reported: the rule cannot prove
+it safe. ``USING column`` alone does not force a rewrite; any other USING
+expression does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from astegni_db.lint import ddl
 from astegni_db.lint.context import FileContext
-from astegni_db.lint.rules.base import Hit, Rule
+from astegni_db.lint.nodes import alter_table, commands, last_name
+from astegni_db.lint.rules.base import Hit, Rule, claims
 from astegni_db.lint.statements import Statement
-from astegni_db.lint.types import SqlType, parse_type, rewrites
-from astegni_db.sqltext import Token, has_sequence
+from astegni_db.lint.types import SqlType, rewrites, sql_type
+
+if TYPE_CHECKING:
+    from pglast import ast
 
 _SUGGESTION = (
     "expand and contract: add a new column of the new type, keep it filled (trigger or "
@@ -25,34 +32,42 @@ _SUGGESTION = (
 )
 
 
-def _using_is_identity(column: str, rest: list[Token], using: int | None) -> bool:
-    """``USING column`` alone does not force a rewrite; any other expression does."""
+def _using_is_identity(column: str, using: ast.Node | None) -> bool:
+    """``USING column`` (or no USING) does not force a rewrite; any other expression does."""
+    from pglast import ast
+
+    while isinstance(using, ast.CollateClause):
+        using = using.arg
     if using is None:
         return True
-    tail = [t for t in rest[using + 1 :] if not t.is_("COLLATE")]
-    return len(tail) == 1 and tail[0].name == column
+    return (
+        isinstance(using, ast.ColumnRef)
+        and len(using.fields or ()) == 1
+        and last_name(using.fields) == column
+    )
 
 
 def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
-    altered = ddl.alter_table(statement.tokens)
-    if altered is None or not ctx.is_existing(altered.table):
+    from pglast import ast, enums
+
+    altered = alter_table(statement.node)
+    if altered is None or not ctx.is_existing(altered[1]):
         return
-    table = altered.table
-    for action in altered.actions:
-        changed = ddl.altered_column(action)
-        if changed is None:
+    table = altered[1]
+    for cmd, line in commands(statement):
+        definition = cmd.def_
+        if (
+            cmd.subtype != enums.AlterTableType.AT_AlterColumnType
+            or not isinstance(definition, ast.ColumnDef)
+            or not cmd.name
+        ):
             continue
-        column, rest = changed
-        at = has_sequence(rest, "TYPE")
-        if at is None:
-            continue
-        using = next((i for i, t in enumerate(rest) if i > at and t.is_("USING")), None)
-        end = next((i for i, t in enumerate(rest) if i > at and t.is_("USING", "COLLATE")), None)
-        new = parse_type(rest[at + 1 : end])
-        old: SqlType | None = ctx.history.column_types.get((table, column))
+        column = cmd.name
+        new = sql_type(definition.typeName)
         if new is None:
             continue
-        identity_using = _using_is_identity(column, rest, using)
+        old: SqlType | None = ctx.history.column_types.get((table, column))
+        identity_using = _using_is_identity(column, definition.raw_default)
         if old is not None and identity_using and not rewrites(old, new):
             continue
         if old is None:
@@ -61,11 +76,13 @@ def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
             why = "a USING expression recomputes every value"
         else:
             why = f"{old} -> {new} is not a catalog-only change"
+        type_name = definition.typeName
         yield Hit(
-            rest[at].line,
+            statement.line_at(type_name.location) if type_name is not None else line,
             f"ALTER COLUMN {table}.{column} TYPE {new} rewrites the table and rebuilds its "
-            f"indexes under ACCESS EXCLUSIVE ({why})",
+            f"indexes under ACCESS EXCLUSIVE ({why}): reads and writes wait until it finishes",
             _SUGGESTION,
+            claims(ctx.locks(statement), table),
         )
 
 

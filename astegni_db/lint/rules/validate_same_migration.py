@@ -1,37 +1,57 @@
 """AD103: VALIDATE CONSTRAINT in the same transactional migration as the ADD.
 
-A transactional migration is one transaction: the ACCESS EXCLUSIVE lock the
-ADD CONSTRAINT took is still held while VALIDATE scans the table, so NOT
-VALID buys nothing. In a ``-- transactional: false`` migration every
-statement commits on its own and the pattern is safe, so it is not reported.
+A transactional migration is one transaction: the lock the ADD CONSTRAINT
+took is still held while VALIDATE scans the table, so NOT VALID buys
+nothing. For a CHECK that is ACCESS EXCLUSIVE on the table (reads and writes
+wait); for a FOREIGN KEY, SHARE ROW EXCLUSIVE on the table and on the
+referenced table (writes to both wait). The locks reported are those the
+transaction holds on these tables while VALIDATE scans: the strongest that
+any statement of the file so far took, VALIDATE's own included. In a
+``-- transactional: false`` migration every statement commits on its own and
+the pattern is safe, and a table created by the same migration is empty:
+neither is reported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from astegni_db.lint import ddl
+from astegni_db.lint import locks as modes
 from astegni_db.lint.context import FileContext
+from astegni_db.lint.nodes import alter_table, commands
 from astegni_db.lint.rules.base import Hit, Rule
 from astegni_db.lint.statements import Statement
 
 
 def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
-    altered = ddl.alter_table(statement.tokens)
-    if altered is None or not ctx.source.transactional:
+    from pglast import enums
+
+    altered = alter_table(statement.node)
+    if altered is None or not ctx.source.transactional or not ctx.is_existing(altered[1]):
         return
-    for action in altered.actions:
-        if len(action) >= 3 and action[0].is_("VALIDATE") and action[1].is_("CONSTRAINT"):
-            name = action[2].name
-            if name in ctx.added_constraints:
-                yield Hit(
-                    action[0].line,
-                    f"VALIDATE CONSTRAINT {name} runs in the same transaction as the ALTER "
-                    f"that added it: {altered.table} is still locked ACCESS EXCLUSIVE while "
-                    "every row is scanned, so NOT VALID bought nothing",
-                    f"move ALTER TABLE {altered.table} VALIDATE CONSTRAINT {name} to the next "
-                    "migration (it then scans under SHARE UPDATE EXCLUSIVE, blocking nobody)",
-                )
+    table = altered[1]
+    own = ctx.locks(statement)
+    for cmd, line in commands(statement):
+        if cmd.subtype != enums.AlterTableType.AT_ValidateConstraint or not cmd.name:
+            continue
+        added = ctx.added_constraints.get(cmd.name)
+        if added is None or added.table != table:
+            continue
+        held = {
+            name: modes.stronger(ctx.held.get(name), own.get(name, mode))
+            for name, mode in added.locks.items()
+        }
+        strongest = max(held.values(), key=modes.MODES.index)
+        phrase = " and ".join(f"{mode} on {name}" for name, mode in held.items())
+        yield Hit(
+            line,
+            f"VALIDATE CONSTRAINT {cmd.name} runs in the same transaction as the ALTER that "
+            f"added it: the transaction still holds {phrase} while every row is scanned "
+            f"({modes.who_waits(strongest)}), so NOT VALID bought nothing",
+            f"move ALTER TABLE {table} VALIDATE CONSTRAINT {cmd.name} to the next migration "
+            "(it then scans under SHARE UPDATE EXCLUSIVE, blocking no reads or writes)",
+            tuple(held.items()),
+        )
 
 
 RULE = Rule(

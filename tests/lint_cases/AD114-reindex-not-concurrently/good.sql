@@ -1,0 +1,2 @@
+-- transactional: false
+REINDEX INDEX CONCURRENTLY tutoring_sessions_status_idx;
