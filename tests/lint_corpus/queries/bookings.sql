@@ -1,0 +1,2 @@
+-- A room's bookings.
+SELECT * FROM bookings WHERE room = %(room)s

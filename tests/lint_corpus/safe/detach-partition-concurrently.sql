@@ -1,0 +1,6 @@
+-- source: PostgreSQL 15 docs, ALTER TABLE, DETACH PARTITION CONCURRENTLY: SHARE UPDATE EXCLUSIVE, waits for older transactions
+-- expect: nothing
+-- promise: writes continue on events
+-- transactional: false
+
+ALTER TABLE events DETACH PARTITION events_2023 CONCURRENTLY;
