@@ -9,7 +9,9 @@ The no-op pair runs against one database on the benchmark cluster with every
 migration applied: `astegni-db migrate` and `yoyo apply -b` both find nothing
 to do there. On that same database, `astegni-db verify` (spec and queries
 passed explicitly, output piped) alternates with `python -c 'import psycopg'`
-(same interpreter): verify must cost at most 1.25x importing its driver. The
+(same interpreter): verify must cost at most 1.25x importing its driver.
+`astegni-db lint migrations/` (with checks/) must cost less than importing
+the driver, which it never needs. The
 import guard for --help is a test, not a timing: tests/test_startup_imports.py.
 
 Every process gets the caller's environment minus PYTHONDONTWRITEBYTECODE
@@ -19,6 +21,7 @@ Every process gets the caller's environment minus PYTHONDONTWRITEBYTECODE
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -30,6 +33,7 @@ import common
 SPEC = common.REPO / "checks" / "schema.toml"
 QUERIES = common.REPO / "checks" / "queries"
 VERIFY = "astegni-db verify"
+LINT = "astegni-db lint migrations/"
 IMPORT_PSYCOPG_BESIDE_VERIFY = "python -c 'import psycopg' (beside verify)"
 
 
@@ -57,6 +61,7 @@ def main() -> None:
     cli = str(common.ASTEGNI_DB)
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
+        shutil.copytree(common.REPO / "checks", cwd / "checks")
         startup = alternate(
             {
                 "python -c pass": [sys.executable, "-c", "pass"],
@@ -66,6 +71,9 @@ def main() -> None:
                 "python -c 'import psycopg'": [sys.executable, "-c", "import psycopg"],
                 "astegni-db --help": [cli, "--help"],
                 "astegni-db --version": [cli, "--version"],
+                # As a pre-commit hook runs it: the project's migrations, with
+                # checks/ (copied into cwd) as what the application reads.
+                LINT: [cli, "lint", str(common.MIGRATIONS)],
             },
             args.runs,
             cwd,
@@ -160,6 +168,12 @@ def main() -> None:
             "met": med["astegni-db --version"] <= 150,
         },
         "noop_migrate/yoyo_noop<=1.5": {"measured": round(ratio, 2), "met": ratio <= 1.5},
+        # lint connects to nothing: it must cost less than importing the driver
+        # every database command needs (it parses with PostgreSQL's grammar).
+        "lint/import_psycopg<=1.0": {
+            "measured": round(med[LINT] / med["python -c 'import psycopg'"], 2),
+            "met": med[LINT] <= med["python -c 'import psycopg'"],
+        },
         "verify/import_psycopg<=1.25": {
             "measured": round(verify_ratio, 2),
             "met": verify_ratio <= 1.25,

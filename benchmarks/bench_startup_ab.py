@@ -72,13 +72,13 @@ def main() -> None:
         samples: dict[str, list[float]] = {name: [] for name in commands}
         for name, cmd in commands.items():  # warm: page cache and .pyc files
             warm = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
-            common.check_ok(warm, name)
+            _check(warm, name)
         for _ in range(args.runs):
             for name, cmd in commands.items():
                 started = time.perf_counter()
                 done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
                 samples[name].append((time.perf_counter() - started) * 1000)
-                common.check_ok(done, name)
+                _check(done, name)
     base = statistics.median(samples["python -c 'import psycopg'"])
     common.print_table(
         f"verify and lint start-up, medians of {args.runs} alternating runs ({sys.platform})",
@@ -88,6 +88,14 @@ def main() -> None:
             for name, v in samples.items()
         ],
     )
+
+
+def _check(done: subprocess.CompletedProcess[str], name: str) -> None:
+    # Before issue 14, verify read the respelled CHECK as different (exit 6, the
+    # false alarm that issue fixed); it still did the same work, so it is timed.
+    if "respelled" in name and done.returncode == 6:
+        return
+    common.check_ok(done, name)
 
 
 if __name__ == "__main__":
