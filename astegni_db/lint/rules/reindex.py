@@ -11,8 +11,11 @@ index: blocks no reads or writes), is refused inside a transaction (AD105):
 put it alone in a ``-- transactional: false`` migration. An index or table
 created by the same file is new: not reported. REINDEX INDEX names the
 index's table when the migrations read so far created the index.
-REINDEX SCHEMA / DATABASE / SYSTEM are AD105's: they cannot run in a
-transaction at all.
+REINDEX SCHEMA / DATABASE / SYSTEM cannot run in a transaction at all: in a
+transactional migration that is AD105's finding. In a ``-- transactional:
+false`` one they run, rebuilding every index of every table they cover, one
+table at a time, each under SHARE (writes to it wait): reported here, unless
+CONCURRENTLY (SYSTEM has no concurrent form).
 """
 
 from __future__ import annotations
@@ -33,11 +36,30 @@ _SAFE = (
 def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
     from pglast import ast, enums
 
+    whole_scopes = {
+        enums.ReindexObjectType.REINDEX_OBJECT_SCHEMA: "SCHEMA",
+        enums.ReindexObjectType.REINDEX_OBJECT_DATABASE: "DATABASE",
+        enums.ReindexObjectType.REINDEX_OBJECT_SYSTEM: "SYSTEM",
+    }
+
     node = statement.node
     if not isinstance(node, ast.ReindexStmt):
         return
     option = option_named(node.params, "concurrently")
     if option is not None and boolean_option(option) is True:
+        return
+    if node.kind in whole_scopes:
+        if not ctx.source.transactional and not statement.in_do_block:
+            scope = whole_scopes[node.kind]
+            target = f" {node.name}" if node.name else ""
+            yield Hit(
+                statement.line,
+                f"REINDEX {scope}{target} without CONCURRENTLY rebuilds every index of every "
+                f"table in the {scope.lower()}, one table at a time, each under SHARE (writes "
+                "wait) with ACCESS EXCLUSIVE on the index being rebuilt",
+                "REINDEX INDEX CONCURRENTLY (or TABLE CONCURRENTLY) for the indexes that need "
+                "it, each alone in a `-- transactional: false` migration",
+            )
         return
     name = relation(node.relation)
     if not name or not ctx.is_existing(name):
