@@ -24,6 +24,7 @@ from astegni_db.verify.catalog import (
     LiveIndex,
     LiveTable,
 )
+from astegni_db.verify.compare import describe_fk_options
 
 
 class Change(NamedTuple):
@@ -337,13 +338,7 @@ def _describe_fk(fk: LiveForeignKey) -> str:
         f"{_columns(fk.columns)} -> {fk.references}{_columns(fk.referenced_columns)}"
         f" ON DELETE {fk.on_delete} ON UPDATE {fk.on_update}"
     )
-    if fk.match != "simple":
-        text += f" MATCH {fk.match.upper()}"
-    if fk.deferrable:
-        text += " DEFERRABLE"
-    if fk.initially_deferred:
-        text += " INITIALLY DEFERRED"
-    return text
+    return text + describe_fk_options(fk)
 
 
 def _changed_fk_consequence(was: LiveForeignKey, fk: LiveForeignKey) -> str:
