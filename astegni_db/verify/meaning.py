@@ -16,14 +16,16 @@ The reduction only makes a change where the meaning is provably the same:
   logic);
 - ``x IN (a, b)``, ``x = ANY (ARRAY[a, b])`` and ``x = a OR x = b`` are one
   set membership (and ``NOT IN`` / ``<> ALL``), the list being a set; one
-  member is plain ``x = a``;
+  member is plain ``x = a``; OR-of-equalities only when x is a column (a
+  volatile call would be evaluated twice, not once);
 - ``x BETWEEN a AND b`` is ``x >= a AND x <= b`` (how PostgreSQL stores it);
   ``LIKE`` is ``~~``; ``CURRENT_TIMESTAMP`` is ``now()``;
 - the casts PostgreSQL adds that change no value are dropped: a string
   literal cast to ``text`` or unbounded ``character varying``; an ARRAY of
   such literals cast to ``text[]``/``varchar[]``; a column of a string type
   (``text_columns``) cast to ``text`` or unbounded ``varchar``; an integer
-  literal cast to ``bigint`` or unbounded ``numeric``.
+  literal cast to ``bigint`` or unbounded ``numeric`` where it is compared
+  (in arithmetic the cast matters: ``1::numeric / 3`` is not ``1 / 3``).
 
 A cast that can change a value is always kept: a length (``varchar(2)``
 truncates), a numeric precision or scale, ``bpchar`` (trailing blanks), any
@@ -207,14 +209,6 @@ class _Canonical:
                 arg = self.node(inner)
                 if _is_string_literal(arg) or _is_text_column(arg, self.text_columns):
                     return arg
-        if (
-            not has_typmod
-            and not is_array
-            and type_name in ("int8", "numeric")
-            and isinstance(inner, ast.A_Const)
-            and isinstance(inner.val, ast.Integer)
-        ):
-            return self.node(inner)
         typmods = self.node(value.typeName.typmods)
         return ("cast", self.node(inner), type_name, typmods, is_array)
 
@@ -274,7 +268,7 @@ class _Canonical:
             right = self.node(value.rexpr)
             if left is None or op not in _MIRRORED:
                 return ("op", op, left, right)
-            return _comparison(op, left, right)
+            return _comparison(op, _uncast_integer(left), _uncast_integer(right))
         if kind in (enums.A_Expr_Kind.AEXPR_LIKE, enums.A_Expr_Kind.AEXPR_ILIKE):
             return ("op", op, left, self.node(value.rexpr))
         if kind == enums.A_Expr_Kind.AEXPR_IN:
@@ -310,6 +304,23 @@ def _type_name(type_name: Any) -> str:
     names = _names(type_name.names)
     name = " ".join(names)
     return _TYPE_ALIASES.get(name, name)
+
+
+def _uncast_integer(key: Key) -> Key:
+    """An integer literal cast to bigint or unbounded numeric, as a comparison's operand:
+    the comparison's outcome is the same with or without the cast. (Elsewhere the cast
+    matters: ``1::numeric / 3`` is not ``1 / 3``.)"""
+    if (
+        isinstance(key, tuple)
+        and key[:1] == ("cast",)
+        and key[2] in ("int8", "numeric")
+        and not key[3]  # no typmod
+        and not key[4]
+        and isinstance(key[1], tuple)
+        and key[1][:2] == ("const", "Integer")
+    ):
+        return key[1]
+    return key
 
 
 def _is_string_literal(key: Key) -> bool:
@@ -382,11 +393,19 @@ def _equality_target(arg: Key) -> tuple[Key, list[Key]] | None:
         return arg[1], list(arg[2])
     if arg[:2] == ("op", "="):
         left, right = arg[2], arg[3]
-        if _is_constant(right) and not _is_constant(left):
+        if _is_constant(right) and _is_column(left):
             return left, [right]
-        if _is_constant(left) and not _is_constant(right):
+        if _is_constant(left) and _is_column(right):
             return right, [left]
     return None
+
+
+def _is_column(key: Key) -> bool:
+    """A column, or a cast of one: evaluating it twice or once gives the same value
+    (a volatile call would not: ``random() = 1 OR random() = 2`` draws twice)."""
+    while isinstance(key, tuple) and key[:1] == ("cast",):
+        key = key[1]
+    return isinstance(key, tuple) and key[:1] == ("column",)
 
 
 def _is_constant(key: Key) -> bool:
