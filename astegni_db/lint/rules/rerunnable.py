@@ -11,8 +11,16 @@ ALTER TABLE ... DROP COLUMN / DROP CONSTRAINT without IF EXISTS and a RENAME
 without ALTER ... IF EXISTS fail with "does not exist"; ADD COLUMN without IF
 NOT EXISTS and ADD CONSTRAINT fail with "already exists" (unless an earlier
 statement of the file drops that constraint IF EXISTS); an INSERT with no ON
-CONFLICT clause and no WHERE NOT EXISTS adds its rows twice. Not about a
-lock: no locks reported.
+CONFLICT clause and no WHERE NOT EXISTS adds its rows twice.
+
+``ALTER TABLE parent DETACH PARTITION p CONCURRENTLY`` has no re-runnable
+spelling: once done, a second run fails ('relation "p" is not a partition of
+relation "parent"'); interrupted in its second transaction, it leaves p
+"detach pending" (pg_inherits.inhdetachpending) and a second run fails with
+"already pending detach". It has no IF EXISTS, and PostgreSQL refuses it
+inside a DO block ("cannot be executed from a function"), so it cannot be
+guarded there; ``DETACH PARTITION p FINALIZE`` can be. The finding says how
+to finish by hand. Not about a lock: no locks reported.
 """
 
 from __future__ import annotations
@@ -101,6 +109,25 @@ def _alter_problem(node: object, dropped_before: set[str]) -> str | None:
     return None
 
 
+def _detach_concurrently(node: object) -> tuple[str, str] | None:
+    """(parent, partition) of ALTER TABLE parent DETACH PARTITION partition CONCURRENTLY."""
+    from pglast import ast, enums
+
+    if not isinstance(node, ast.AlterTableStmt) or node.relation is None:
+        return None
+    for cmd in node.cmds or ():
+        definition = getattr(cmd, "def_", None)
+        if (
+            isinstance(cmd, ast.AlterTableCmd)
+            and cmd.subtype == enums.AlterTableType.AT_DetachPartition
+            and isinstance(definition, ast.PartitionCmd)
+            and definition.concurrent
+            and definition.name is not None
+        ):
+            return node.relation.relname or "", definition.name.relname or ""
+    return None
+
+
 def _insert_problem(node: object) -> str | None:
     from pglast import ast, enums
 
@@ -153,6 +180,10 @@ def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
     statements = ctx.source.statements
     before = statements[: next(i for i, s in enumerate(statements) if s is statement)]
     node = statement.node
+    detach = _detach_concurrently(node)
+    if detach is not None:
+        yield _detach_hit(statement, *detach)
+        return
     problem = (
         _create_problem(node)
         or _drop_problem(node)
@@ -168,6 +199,25 @@ def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
         "make it re-runnable: CREATE ... IF NOT EXISTS, DROP ... IF EXISTS, "
         "ADD COLUMN IF NOT EXISTS, INSERT ... ON CONFLICT DO NOTHING; a constraint: "
         "ALTER TABLE ... DROP CONSTRAINT IF EXISTS c first, or add it in a transactional migration",
+    )
+
+
+def _detach_hit(statement: Statement, parent: str, partition: str) -> Hit:
+    return Hit(
+        statement.line,
+        f"DETACH PARTITION {partition} CONCURRENTLY cannot run twice: once done, a second run "
+        f'fails (relation "{partition}" is not a partition of relation "{parent}"); '
+        f'interrupted, it leaves {partition} "detach pending" and a second run fails '
+        '("already pending detach"). It has no IF EXISTS and PostgreSQL refuses it inside '
+        "a DO block, so it cannot be guarded. This migration is `-- transactional: false`: "
+        "after a failure the statements before it stay applied, and migrate runs every "
+        "statement again",
+        "give it a migration of its own, and if a run fails: while pg_inherits still shows "
+        f"{partition} attached and not inhdetachpending, migrate again; otherwise replace the "
+        "DETACH (the migration is not recorded yet) with DO $$ BEGIN IF EXISTS (SELECT FROM "
+        f"pg_inherits WHERE inhrelid = to_regclass('{partition}') AND inhdetachpending) THEN "
+        f"ALTER TABLE {parent} DETACH PARTITION {partition} FINALIZE; END IF; END $$; and "
+        "migrate again",
     )
 
 
