@@ -422,6 +422,8 @@ def test_github_format_annotates_the_diff(tmp_path: Path) -> None:
         ("INSERT INTO notes VALUES (1) ON CONFLICT DO NOTHING", False),
         ("REINDEX INDEX CONCURRENTLY n_idx", False),
         ("VACUUM ANALYZE tutoring_sessions", False),
+        ("ALTER TABLE sessions DETACH PARTITION sessions_2024 CONCURRENTLY", True),
+        ("ALTER TABLE sessions DETACH PARTITION sessions_2024 FINALIZE", False),
     ],
 )
 def test_ad112_knows_what_runs_twice(statement: str, fires: bool, tmp_path: Path) -> None:
@@ -597,6 +599,18 @@ DOMAIN = "CREATE DOMAIN posint AS integer;\n"
         ),
         ("ALTER TABLE t ADD COLUMN n integer NOT NULL;", [("AD106", ())]),
         ("REINDEX SCHEMA public;", [("AD105", ())]),
+        ("CLUSTER t USING t_a_idx;", [("AD117", (("t", "ACCESS EXCLUSIVE"),))]),
+        ("LOCK TABLE t IN SHARE MODE;", [("AD117", (("t", "SHARE"),))]),
+        (
+            "ALTER INDEX t_a_idx SET TABLESPACE fast;",
+            [("AD117", (("t_a_idx", "ACCESS EXCLUSIVE"),))],
+        ),
+        (
+            "ALTER TABLE parent ATTACH PARTITION t FOR VALUES IN (1);",
+            [("AD117", (("parent", "SHARE UPDATE EXCLUSIVE"), ("t", "ACCESS EXCLUSIVE")))],
+        ),
+        ("ALTER DOMAIN posint SET NOT NULL;", [("AD117", (("t", "SHARE"),))]),
+        ("TRUNCATE t;", [("AD118", (("t", "ACCESS EXCLUSIVE"),))]),
         ("COMMIT;", [("AD116", ())]),
         ("SELECT 1 FROM;", [("AD100", ())]),
     ],
@@ -793,3 +807,145 @@ def test_each_command_of_an_alter_table_is_reported_on_its_line(tmp_path: Path) 
     )
     found = _lint(tmp_path, sql)
     assert [(f.rule, f.line) for f in found] == [("AD101", 3), ("AD106", 5), ("AD102", 6)]
+
+
+# --- AD117 long-blocking-lock, AD118 truncate-existing-table ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "transactional", "alone"),
+    [
+        ("CLUSTER t", ["AD117"], ["AD117"]),
+        ("CLUSTER t USING t_a_idx", ["AD117"], ["AD117"]),
+        ("CLUSTER", ["AD105"], ["AD117"]),  # every table clustered before
+        ("VACUUM FULL t", ["AD105"], ["AD117"]),
+        ("VACUUM (FULL, ANALYZE) t", ["AD105"], ["AD117"]),
+        ("VACUUM FULL", ["AD105"], ["AD117"]),
+        ("VACUUM (FULL false) t", ["AD105"], []),
+        ("VACUUM t", ["AD105"], []),
+        ("REFRESH MATERIALIZED VIEW mv", ["AD117"], ["AD117"]),
+        ("REFRESH MATERIALIZED VIEW mv WITH NO DATA", ["AD117"], ["AD117"]),
+        ("REFRESH MATERIALIZED VIEW CONCURRENTLY mv", [], []),
+        ("ALTER TABLE t SET TABLESPACE fast", ["AD117"], ["AD117"]),
+        ("ALTER TABLE t SET LOGGED, SET UNLOGGED", ["AD117", "AD117"], ["AD117", "AD117"]),
+        ("ALTER TABLE t SET ACCESS METHOD heap", ["AD117"], ["AD117"]),
+        ("ALTER MATERIALIZED VIEW mv SET TABLESPACE fast", ["AD117"], ["AD117"]),
+        ("ALTER TABLE ALL IN TABLESPACE slow SET TABLESPACE fast", ["AD117"], ["AD117"]),
+        ("ALTER TABLE t SET WITHOUT CLUSTER", [], []),
+        ("ALTER TABLE t SET (fillfactor = 70)", [], []),
+        # Outside a transaction block PostgreSQL refuses LOCK TABLE: nothing is held.
+        ("LOCK TABLE t", ["AD117"], []),
+        ("LOCK t IN ACCESS EXCLUSIVE MODE NOWAIT", ["AD117"], []),
+        ("LOCK TABLE t IN EXCLUSIVE MODE", ["AD117"], []),
+        ("LOCK TABLE t IN SHARE ROW EXCLUSIVE MODE", ["AD117"], []),
+        ("LOCK TABLE t IN SHARE MODE", ["AD117"], []),
+        ("LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE", [], []),
+        ("LOCK TABLE t IN ROW EXCLUSIVE MODE", [], []),
+        ("LOCK TABLE t IN ROW SHARE MODE", [], []),
+        ("LOCK TABLE t IN ACCESS SHARE MODE", [], []),
+        ("ALTER TABLE parent ATTACH PARTITION t FOR VALUES IN (1)", ["AD117"], ["AD117"]),
+        ("ALTER TABLE parent ATTACH PARTITION t DEFAULT", ["AD117"], ["AD117"]),
+        ("ALTER DOMAIN posint VALIDATE CONSTRAINT posint_positive", ["AD117"], ["AD117"]),
+        ("ALTER DOMAIN posint SET NOT NULL", ["AD117"], ["AD117"]),
+        ("ALTER DOMAIN posint DROP NOT NULL", [], []),
+        ("TRUNCATE t", ["AD118"], ["AD118"]),
+        ("TRUNCATE TABLE ONLY t, parent RESTART IDENTITY CASCADE", ["AD118"], ["AD118"]),
+    ],
+)
+def test_long_blocking_locks_and_truncate_form_by_form(
+    statement: str, transactional: list[str], alone: list[str], tmp_path: Path
+) -> None:
+    """In a transactional migration, and alone in a `-- transactional: false` one."""
+    earlier = DOMAIN + EXISTING
+    assert [f.rule for f in _lint(tmp_path, f"{statement};\n", earlier=earlier)] == transactional
+    nontransactional = f"-- transactional: false\n{statement};\n"
+    found = _lint(tmp_path, nontransactional, earlier=earlier, disabled=["AD110", "AD112"])
+    assert [f.rule for f in found] == alone
+
+
+def test_long_blocking_locks_and_truncate_spare_what_the_file_creates(tmp_path: Path) -> None:
+    sql = (
+        "CREATE TABLE fresh (id integer, k integer);\n"
+        "CREATE INDEX fresh_idx ON fresh (id);\n"
+        "CREATE MATERIALIZED VIEW fresh_mv AS SELECT id FROM fresh;\n"
+        "CREATE DOMAIN fresh_domain AS integer;\n"
+        "CLUSTER fresh USING fresh_idx;\n"
+        "REFRESH MATERIALIZED VIEW fresh_mv;\n"
+        "ALTER TABLE fresh SET TABLESPACE fast, SET LOGGED;\n"
+        "ALTER INDEX fresh_idx SET TABLESPACE fast;\n"
+        "LOCK TABLE fresh;\n"
+        "TRUNCATE fresh;\n"
+        "ALTER DOMAIN fresh_domain SET NOT NULL;\n"
+        "ALTER TABLE parent ATTACH PARTITION fresh FOR VALUES IN (1);\n"
+    )
+    assert _lint(tmp_path, sql, earlier=EXISTING) == []
+
+
+ATTACH = "ALTER TABLE parent ATTACH PARTITION part FOR VALUES {bound};\n"
+
+
+@pytest.mark.parametrize(
+    ("earlier", "bound", "scans"),
+    [
+        ("", "FROM (1) TO (10)", True),
+        ("ADD CONSTRAINT b CHECK (k >= 1 AND k < 10)", "FROM (1) TO (10)", False),
+        ("ADD CONSTRAINT b CHECK (k IS NOT NULL AND 1 <= k AND 10 > k)", "FROM (1) TO (10)", False),
+        ("ADD CONSTRAINT b CHECK (k >= 1 AND k < 10) NOT VALID", "FROM (1) TO (10)", True),
+        ("ADD CHECK (k >= 1), ADD CHECK (k < 10)", "FROM (1) TO (10)", False),
+        ("ADD CONSTRAINT b CHECK (k >= 1)", "FROM (1) TO (10)", True),
+        ("ADD CONSTRAINT b CHECK (k >= 1)", "FROM (1) TO (MAXVALUE)", False),
+        ("ADD CONSTRAINT b CHECK (k > 0 AND k < 10)", "FROM (1) TO (10)", True),  # not proved
+        # Narrower than the bound: PostgreSQL proves it, lint errs towards reporting.
+        ("ADD CONSTRAINT b CHECK (k >= 2 AND k < 10)", "FROM (1) TO (10)", True),
+        ("ADD CONSTRAINT b CHECK (k >= 1 AND j < 10)", "FROM (1) TO (10)", True),
+        (
+            "ADD CONSTRAINT b CHECK (d >= DATE '2026-01-01' AND d < '2027-01-01'::date)",
+            "FROM ('2026-01-01') TO ('2027-01-01')",
+            False,
+        ),
+        ("ADD CONSTRAINT b CHECK (k IN (1, 2))", "IN (1, 2, 3)", False),
+        ("ADD CONSTRAINT b CHECK (k = 2)", "IN (2)", False),
+        ("ADD CONSTRAINT b CHECK (k IN (1, 4))", "IN (1, 2, 3)", True),
+        ("ADD CONSTRAINT b CHECK (k IN (1, 2))", "IN (1, 2, NULL)", True),
+        ("ADD CONSTRAINT b CHECK (k >= 1 AND k < 10)", "FROM (1, 1) TO (10, 10)", True),
+        ("ADD CONSTRAINT b CHECK (k >= 1 AND k < 10)", "WITH (MODULUS 2, REMAINDER 0)", True),
+    ],
+)
+def test_attach_partition_is_spared_by_a_validated_check_proving_the_bound(
+    earlier: str, bound: str, scans: bool, tmp_path: Path
+) -> None:
+    table = "CREATE TABLE part (k integer NOT NULL, j integer, d date);\n"
+    alter = f"ALTER TABLE part {earlier};\n" if earlier else ""
+    found = _lint(tmp_path, ATTACH.format(bound=bound), earlier=EXISTING + table + alter)
+    assert [f.rule for f in found] == (["AD117"] if scans else [])
+
+
+def test_attach_partition_follows_validate_and_drop_of_the_check(tmp_path: Path) -> None:
+    earlier = (
+        EXISTING + "CREATE TABLE part (k integer NOT NULL);\n"
+        "ALTER TABLE part ADD CONSTRAINT b CHECK (k >= 1 AND k < 10) NOT VALID;\n"
+    )
+    attach = ATTACH.format(bound="FROM (1) TO (10)")
+    assert [f.rule for f in _lint(tmp_path, attach, earlier=earlier)] == ["AD117"]
+    validated = earlier + "ALTER TABLE part VALIDATE CONSTRAINT b;\n"
+    assert _lint(tmp_path, attach, earlier=validated) == []
+    dropped = validated + "ALTER TABLE part DROP CONSTRAINT b;\n"
+    (finding,) = _lint(tmp_path, attach, earlier=dropped)
+    assert "CHECK (<key> IS NOT NULL AND <key> >= 1 AND <key> < 10) NOT VALID" in finding.suggestion
+
+
+def test_truncate_says_what_else_goes(tmp_path: Path) -> None:
+    (finding,) = _lint(tmp_path, "TRUNCATE ONLY t RESTART IDENTITY CASCADE;\n", earlier=EXISTING)
+    assert finding.message.startswith("TRUNCATE deletes every row of t, with no WHERE")
+    for note in (
+        "CASCADE also empties every table with a foreign key to t",
+        "RESTART IDENTITY",
+        "ONLY",
+    ):
+        assert note in finding.message
+    read = tmp_path / "0009_truncate.sql"
+    read.write_text("TRUNCATE tutoring_sessions;\n")
+    report = lint_paths([read], spec_path=SPEC, queries_dir=QUERIES, disabled=["AD110"])
+    (finding,) = report.findings
+    assert "the application reads tutoring_sessions (" in finding.message
+    assert "until the migration commits" in finding.message

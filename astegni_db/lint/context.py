@@ -43,6 +43,10 @@ class History:
     # constraint name -> (table, column) for CHECK (column IS NOT NULL)
     not_null_checks: dict[str, tuple[str, str]] = field(default_factory=dict)
     validated_not_null: set[tuple[str, str]] = field(default_factory=set)
+    # (table, constraint) -> a CHECK's expression; and which of them are validated (a
+    # validated CHECK that implies a partition bound spares ATTACH PARTITION its scan)
+    checks: dict[tuple[str, str], ast.Node] = field(default_factory=dict)
+    validated_checks: set[tuple[str, str]] = field(default_factory=set)
     index_tables: dict[str, str] = field(default_factory=dict)  # index -> its table
     # (schema, function, its argument types) -> "i", "s" or "v", as CREATE/ALTER FUNCTION
     # declared; an unqualified name is taken to be in public, the default search_path's.
@@ -133,8 +137,10 @@ class FileContext:
                 for constraint in element.constraints or ():
                     if isinstance(constraint, ast.Constraint):
                         self._remember_not_null_check(table, constraint)
+                        self._remember_check(table, constraint)
             elif isinstance(element, ast.Constraint):
                 self._remember_not_null_check(table, element)
+                self._remember_check(table, element)
 
     def _record_alter_table(self, node: ast.AlterTableStmt, table: str) -> None:
         from pglast import ast, enums
@@ -152,6 +158,7 @@ class FileContext:
             constraint = added_constraint(cmd)
             if constraint is not None:
                 self._remember_not_null_check(table, constraint)
+                self._remember_check(table, constraint)
             if constraint is not None and constraint.conname:
                 locks = statement_locks(node, self.history)
                 self.added_constraints[constraint.conname] = AddedConstraint(table, locks)
@@ -166,6 +173,22 @@ class FileContext:
                 target = self.history.not_null_checks.get(cmd.name)
                 if target is not None:
                     self.history.validated_not_null.add(target)
+                if (table, cmd.name) in self.history.checks:
+                    self.history.validated_checks.add((table, cmd.name))
+            if cmd.subtype == enums.AlterTableType.AT_DropConstraint and cmd.name:
+                self.history.checks.pop((table, cmd.name), None)
+                self.history.validated_checks.discard((table, cmd.name))
+
+    def _remember_check(self, table: str, constraint: ast.Constraint) -> None:
+        from pglast import enums
+
+        if constraint.contype != enums.ConstrType.CONSTR_CHECK or constraint.raw_expr is None:
+            return
+        # An unnamed CHECK gets a name from the server that no later statement here can know.
+        key = (table, constraint.conname or f"<unnamed {len(self.history.checks)}>")
+        self.history.checks[key] = constraint.raw_expr
+        if not constraint.skip_validation:
+            self.history.validated_checks.add(key)
 
     def _remember_not_null_check(self, table: str, constraint: ast.Constraint) -> None:
         column = not_null_check_column(constraint)

@@ -278,10 +278,11 @@ def _create_table(node: ast.CreateStmt, locks: Locks) -> None:
 def _alter_domain(node: ast.AlterDomainStmt, history: History, locks: Locks) -> None:
     from pglast import ast
 
-    # Adding a validated constraint, or validating one, checks every column of the
-    # domain under SHARE on its table (PostgreSQL 15's validateDomainConstraint).
+    # Adding a validated constraint, validating one, or SET NOT NULL checks every column
+    # of the domain under SHARE on its table (PostgreSQL 15's validateDomainConstraint).
     adds = node.subtype == "C" and isinstance(node.def_, ast.Constraint)
-    if (adds and not node.def_.skip_validation) or node.subtype == "V":  # type: ignore[union-attr]
+    checks = node.subtype in ("V", "O")  # VALIDATE CONSTRAINT, SET NOT NULL
+    if (adds and not node.def_.skip_validation) or checks:  # type: ignore[union-attr]
         for table in history.tables_using_type(last_name(node.typeName)):
             _add(locks, table, SHARE)
 

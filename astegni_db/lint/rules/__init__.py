@@ -6,6 +6,7 @@ from astegni_db.lint.rules import (
     drop_index,
     index_concurrently,
     lock_timeout,
+    long_blocking_lock,
     non_transactional,
     not_null,
     read_objects,
@@ -14,6 +15,7 @@ from astegni_db.lint.rules import (
     rollback_file,
     syntax_error,
     transaction_control,
+    truncate,
     type_change,
     validate_same_migration,
     volatile_default,
@@ -38,6 +40,8 @@ RULES: tuple[Rule, ...] = (
     reindex.RULE,
     detach_partition.RULE,
     transaction_control.RULE,
+    long_blocking_lock.RULE,
+    truncate.RULE,
 )
 RULES_BY_ID = {rule.id: rule for rule in RULES}
 

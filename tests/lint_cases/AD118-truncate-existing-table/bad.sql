@@ -1,0 +1,2 @@
+-- Every row is gone, and ACCESS EXCLUSIVE is held until the migration commits.
+TRUNCATE session_import_rows;
