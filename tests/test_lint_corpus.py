@@ -4,9 +4,10 @@ How the corpus was built (tests/lint_corpus/, format in its README.md):
 - from PostgreSQL 15's documentation: "Explicit Locking" (table 13.2 and the
   commands it names for each mode), ALTER TABLE's notes per subcommand (which
   forms rewrite, which scan, which take less than ACCESS EXCLUSIVE), CREATE
-  INDEX, DROP INDEX, REINDEX, VACUUM, DETACH PARTITION, VALIDATE CONSTRAINT
-  and ALTER DOMAIN: each documented hazard became a ``hazard/`` case, each
-  documented way around it a ``safe/`` case;
+  INDEX, DROP INDEX, REINDEX, VACUUM, CLUSTER, REFRESH MATERIALIZED VIEW,
+  LOCK, TRUNCATE, ATTACH / DETACH PARTITION, VALIDATE CONSTRAINT and ALTER
+  DOMAIN: each documented hazard became a ``hazard/`` case, each documented
+  way around it a ``safe/`` case;
 - from outside reports: DROP INDEX, REINDEX and DETACH PARTITION without
   CONCURRENTLY; ADD COLUMN ... UNIQUE and ... CONSTRAINT x UNIQUE; a plpgsql
   VOLATILE function as a default next to a STABLE one; REINDEX
@@ -16,10 +17,11 @@ How the corpus was built (tests/lint_corpus/, format in its README.md):
   (ALTER DOMAIN ... ADD CONSTRAINT, ALTER TABLE ... SET SCHEMA; the
   comparison: tests/lint_cases/squawk_compare.py, docs/lint.md "Compared with
   squawk").
-55 hazards (41 lock claims) and 59 safe forms when this was written.
+75 hazards (60 lock claims) and 75 safe forms when this was written.
 
 Every case starts from tests/lint_corpus/setup.sql (tables with rows, a
-partitioned table, a domain, a VOLATILE and a STABLE function), which the lint
+partitioned table and two tables to attach to it, a domain, a materialized
+view, a VOLATILE and a STABLE function), which the lint
 reads first as the earlier migration and the server runs first. What is
 checked:
 1. lint reports exactly the case's ``-- expect:`` rule ids (safe cases: none);
@@ -28,17 +30,21 @@ checked:
    in a transaction up to and including the flagged statement (what yoyo runs
    before it is held too), then pg_locks gives this backend's granted modes
    per relation (OIDs resolved before the statement), the strongest must be
-   the claimed one. A statement the lint says PostgreSQL refuses in a
-   transaction (AD105) must be refused there; a syntax error (AD100) must be
-   refused by the server too;
+   the claimed one. A ``-- transactional: false`` case (VACUUM FULL cannot
+   run in a transaction) runs in autocommit, as the engine runs it, while
+   other sessions hold on each claimed relation the weakest mode that
+   conflicts with the claim: the statement must wait for them, and pg_locks
+   shows the mode it waits for. A statement the lint says PostgreSQL refuses
+   in a transaction (AD105) must be refused there; a syntax error (AD100)
+   must be refused by the server too;
 3. every safe case keeps the ``-- promise:`` lines docs/lint.md makes for its
    form: ``catalog-only T`` (T and its indexes keep their files: no rewrite;
    T is neither scanned nor read through an index), ``writes continue on T`` /
    ``reads continue on T`` (another session gets ROW EXCLUSIVE on T with
    NOWAIT / reads T at once, while the case's transaction is open, or, for a
    ``-- transactional: false`` case, while its statement waits behind an open
-   writer), ``nothing existing locked`` (no lock above ACCESS SHARE on a
-   relation setup.sql made).
+   writer; a materialized view, behind an open ANALYZE), ``nothing existing
+   locked`` (no lock above ACCESS SHARE on a relation setup.sql made).
 Transactional cases share one database (each rolls back); non-transactional
 ones commit, so each gets a fresh clone of the set-up template.
 """
@@ -257,7 +263,9 @@ def test_the_corpus_makes_lock_claims_to_check() -> None:
 
 
 @pytest.mark.parametrize("case", SERVER_HAZARDS, ids=case_id)
-def test_lock_claims_hold_on_postgresql_15(case: Case, shared_db: str) -> None:
+def test_lock_claims_hold_on_postgresql_15(
+    case: Case, shared_db: str, disposable_databases: DisposableDatabases, corpus_template: str
+) -> None:
     found = [f for f in lint_case(case) if f.locks or f.rule in ("AD100", "AD105")]
     assert found, "nothing for the server to confirm: is the finding missing?"
     for finding in found:
@@ -269,9 +277,13 @@ def test_lock_claims_hold_on_postgresql_15(case: Case, shared_db: str) -> None:
             assert _refused(shared_db, case, index) == "42601", "the server must refuse it too"
         if not finding.locks:
             continue
-        assert case.transactional, "locks are measured in a transaction"
         claimed = {name: _mode(mode) for name, mode in finding.locks}
-        held = _locks_after(shared_db, case, index, list(claimed))
+        if case.transactional:
+            held = _locks_after(shared_db, case, index, list(claimed))
+        else:  # its statements commit as they go: a fresh clone
+            server = disposable_databases.server
+            with temporary_database(server, template=corpus_template) as url:
+                held = _locks_awaited(url, case, index, claimed)
         assert held == claimed, f"{finding.rule} line {finding.line}: {finding.message}"
 
 
@@ -287,6 +299,78 @@ def _locks_after(url: str, case: Case, index: int, names: list[str]) -> dict[str
             return {name: strongest(modes_held(conn, oid)) for name, oid in oids.items()}
         finally:
             conn.rollback()
+
+
+# The weakest mode that conflicts with each mode (PostgreSQL 15's table 13.2): held by
+# another session, it makes a statement wait when it asks for that mode, and no sooner.
+WEAKEST_CONFLICT = {
+    "ACCESS SHARE": "ACCESS EXCLUSIVE",
+    "ROW SHARE": "EXCLUSIVE",
+    "ROW EXCLUSIVE": "SHARE",
+    "SHARE UPDATE EXCLUSIVE": "SHARE UPDATE EXCLUSIVE",
+    "SHARE": "ROW EXCLUSIVE",
+    "SHARE ROW EXCLUSIVE": "ROW EXCLUSIVE",
+    "EXCLUSIVE": "ROW SHARE",
+    "ACCESS EXCLUSIVE": "ACCESS SHARE",
+}
+
+
+def _locks_awaited(url: str, case: Case, index: int, claimed: dict[str, str]) -> dict[str, str]:
+    """For a `-- transactional: false` case (VACUUM cannot run in a transaction): the
+    statements before ``index`` run in autocommit, as the engine runs them; then, while
+    other sessions hold on each claimed relation the weakest mode that conflicts with the
+    claimed one, statement ``index`` runs and must wait for them. Each time it waits,
+    pg_locks gives the modes it holds and the one it waits for on the claimed relations;
+    the blocker it waits for is then let go. The strongest mode seen on each relation."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for text, _ in case.statements[:index]:
+            conn.execute(text)
+        oids = {name: relation_oid(conn, name) for name in claimed}
+    names = {oid: name for name, oid in oids.items()}
+    seen: dict[str, list[str]] = {name: [] for name in claimed}
+    blockers: dict[str, psycopg.Connection] = {}
+    runner = psycopg.connect(url, autocommit=True)
+    errors: list[BaseException] = []
+    try:
+        for name, mode in claimed.items():
+            blockers[name] = psycopg.connect(url)
+            blockers[name].execute(
+                sql.SQL("LOCK TABLE {} IN {} MODE").format(
+                    sql.Identifier(name), sql.SQL(WEAKEST_CONFLICT[mode])
+                )
+            )
+
+        def run() -> None:
+            try:
+                runner.execute(case.statements[index][0])
+            except BaseException as exc:  # reported by the test thread
+                errors.append(exc)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        pid = runner.info.backend_pid
+        with psycopg.connect(url, autocommit=True) as watcher:
+            while blockers and _wait_until_waiting(url, pid, thread):
+                rows = watcher.execute(
+                    "SELECT relation, mode, granted FROM pg_locks WHERE pid = %s"
+                    " AND locktype = 'relation' AND relation = ANY(%s)",
+                    (pid, list(names)),
+                ).fetchall()
+                for oid, mode, _ in rows:
+                    seen[names[oid]].append(mode)
+                waited = [names[oid] for oid, _, granted in rows if not granted]
+                assert waited, "it waits for something other than the claimed relations"
+                for name in waited:
+                    if name in blockers:
+                        blockers.pop(name).rollback()
+        thread.join(WAIT_DEADLINE_S)
+        assert not thread.is_alive(), "the statement did not finish once the blockers left"
+        assert errors == [], errors
+    finally:
+        for blocker in blockers.values():
+            blocker.close()
+        runner.close()
+    return {name: strongest(modes) for name, modes in seen.items() if modes}
 
 
 def _refused(url: str, case: Case, index: int) -> str | None:
@@ -332,9 +416,7 @@ def test_safe_non_transactional_case_keeps_its_promises(case: Case, case_db: str
     errors: list[BaseException] = []
     try:
         for table in tables:
-            writer.execute(
-                sql.SQL("LOCK TABLE {} IN ROW EXCLUSIVE MODE").format(sql.Identifier(table))
-            )
+            _hold_open(writer, table)
 
         def run() -> None:
             try:
@@ -356,6 +438,20 @@ def test_safe_non_transactional_case_keeps_its_promises(case: Case, case_db: str
     finally:
         writer.close()
         runner.close()
+
+
+def _hold_open(conn: psycopg.Connection, table: str) -> None:
+    """Leave ``conn``'s transaction open on ``table``, as a writer in the middle of its
+    work: ROW EXCLUSIVE. A materialized view has no writers (LOCK TABLE refuses it): an
+    ANALYZE of it, whose SHARE UPDATE EXCLUSIVE lasts to the end of the transaction."""
+    row = conn.execute(
+        "SELECT relkind FROM pg_class WHERE oid = %s", (relation_oid(conn, table),)
+    ).fetchone()
+    name = sql.Identifier(table)
+    if row is not None and row[0] == "m":
+        conn.execute(sql.SQL("ANALYZE {}").format(name))
+    else:
+        conn.execute(sql.SQL("LOCK TABLE {} IN ROW EXCLUSIVE MODE").format(name))
 
 
 def _wait_until_waiting(url: str, pid: int, thread: threading.Thread) -> bool:

@@ -82,3 +82,12 @@ BEGIN
     RETURN coalesce(current_setting('app.region', true), 'eu');
 END
 $$;
+
+-- Next years' events, loaded apart, to be attached as partitions of events: one
+-- bare, one with a validated CHECK that proves its partition bound.
+CREATE TABLE events_2025 (id bigint NOT NULL, happened_on date NOT NULL, payload text);
+INSERT INTO events_2025 SELECT g, '2025-01-01'::date + g % 365, 'e' FROM generate_series(1, 300) AS g;
+CREATE TABLE events_2026 (id bigint NOT NULL, happened_on date NOT NULL, payload text);
+INSERT INTO events_2026 SELECT g, '2026-01-01'::date + g % 365, 'e' FROM generate_series(1, 300) AS g;
+ALTER TABLE events_2026 ADD CONSTRAINT events_2026_bound
+    CHECK (happened_on >= DATE '2026-01-01' AND happened_on < DATE '2027-01-01');
