@@ -934,6 +934,36 @@ def test_attach_partition_follows_validate_and_drop_of_the_check(tmp_path: Path)
     assert "CHECK (<key> IS NOT NULL AND <key> >= 1 AND <key> < 10) NOT VALID" in finding.suggestion
 
 
+@pytest.mark.parametrize(
+    ("sql", "flagged"),
+    [
+        ("LOCK TABLE t;\nALTER TABLE t DROP COLUMN a;\n", False),
+        ("LOCK TABLE t IN SHARE MODE;\nSELECT 1;\nDROP TABLE t;\n", False),
+        ("LOCK TABLE t;\nUPDATE t SET a = 1;\n", True),  # ROW EXCLUSIVE: less than it holds
+        ("LOCK TABLE t;\nALTER TABLE t SET (fillfactor = 70);\n", True),
+        ("ALTER TABLE t DROP COLUMN a;\nLOCK TABLE t;\n", True),  # before, not after
+        (
+            "DO $$\nBEGIN\n    LOCK TABLE t IN ACCESS EXCLUSIVE MODE;\n"
+            "    IF EXISTS (SELECT FROM t) THEN\n        RAISE EXCEPTION 'rows';\n    END IF;\n"
+            "    DROP TABLE t;\nEND\n$$;\n",
+            False,
+        ),
+        (
+            "-- transactional: false\n"
+            "DO $$\nBEGIN\n    LOCK TABLE t;\nEND\n$$;\nDROP TABLE IF EXISTS t;\n",
+            True,  # the DO block's transaction ends before the DROP
+        ),
+    ],
+)
+def test_lock_table_before_a_statement_taking_that_lock_anyway(
+    sql: str, flagged: bool, tmp_path: Path
+) -> None:
+    """Lock, check, act: the LOCK only takes early what a later statement of the same
+    transaction takes anyway (astegni-db plan writes guarded drops this way)."""
+    found = [f.rule for f in _lint(tmp_path, sql, earlier=EXISTING) if f.rule == "AD117"]
+    assert found == (["AD117"] if flagged else [])
+
+
 def test_truncate_says_what_else_goes(tmp_path: Path) -> None:
     (finding,) = _lint(tmp_path, "TRUNCATE ONLY t RESTART IDENTITY CASCADE;\n", earlier=EXISTING)
     assert finding.message.startswith("TRUNCATE deletes every row of t, with no WHERE")

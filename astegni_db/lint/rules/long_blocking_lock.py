@@ -36,8 +36,12 @@ TABLE, for the rest of the migration (PostgreSQL 15, measured in pg_locks):
   is not taken as proof, so the finding errs towards reporting.
 - ``LOCK TABLE t`` in ACCESS EXCLUSIVE (the default), EXCLUSIVE, SHARE ROW
   EXCLUSIVE or SHARE mode, in a transactional migration (or a DO block):
-  held until the migration commits (the block ends). Outside a transaction
-  block PostgreSQL refuses LOCK TABLE; that is not reported here.
+  held until the migration commits (the block ends). Not when a later
+  statement of the same transaction (the same DO block, in a ``--
+  transactional: false`` migration) takes that mode or a stronger one on t
+  anyway: lock, check, act (``astegni-db plan``'s guarded drops) only takes
+  early what the act takes. Outside a transaction block PostgreSQL refuses
+  LOCK TABLE; that is not reported here.
 - ``ALTER DOMAIN d VALIDATE CONSTRAINT c`` and ``ALTER DOMAIN d SET NOT
   NULL``: every column of type d is checked, under SHARE on its table
   (writes wait). The tables named are those the migrations read so far give
@@ -271,7 +275,12 @@ def _lock(statement: Statement, node: ast.LockStmt, ctx: FileContext) -> Iterato
     mode = modes.MODES[(node.mode or 8) - 1]
     if not modes.blocks_writes(mode):
         return
-    tables = [t for t in (relation(r) for r in node.relations or ()) if t and ctx.is_existing(t)]
+    anyway = _taken_later(statement, ctx, mode)
+    tables = [
+        t
+        for t in (relation(r) for r in node.relations or ())
+        if t and ctx.is_existing(t) and t not in anyway
+    ]
     if not tables:
         return
     names = ", ".join(tables)
@@ -286,6 +295,23 @@ def _lock(statement: Statement, node: ast.LockStmt, ctx: FileContext) -> Iterato
         "and keep the migration short",
         claims(ctx.locks(statement), *tables),
     )
+
+
+def _taken_later(statement: Statement, ctx: FileContext, mode: str) -> set[str]:
+    """Relations on which a later statement of the same transaction takes ``mode`` or a
+    stronger one: in a `-- transactional: false` migration, the rest of the DO block
+    (the DO-block statements that follow it, up to the next top-level statement)."""
+    statements = ctx.source.statements
+    after = statements[next(i for i, s in enumerate(statements) if s is statement) + 1 :]
+    if not ctx.source.transactional:
+        ends = next((i for i, s in enumerate(after) if not s.in_do_block), len(after))
+        after = after[:ends]
+    return {
+        name
+        for later in after
+        for name, later_mode in ctx.locks(later).items()
+        if modes.stronger(mode, later_mode) == later_mode
+    }
 
 
 def _domain(statement: Statement, node: ast.AlterDomainStmt, ctx: FileContext) -> Iterator[Hit]:
