@@ -270,7 +270,12 @@ def test_lock_claims_hold_on_postgresql_15(
     assert found, "nothing for the server to confirm: is the finding missing?"
     for finding in found:
         index = flagged_statement(case, finding.line)
-        if finding.rule == "AD105":
+        if finding.rule == "AD105" and not case.transactional:
+            # The reverse refusal: a statement that needs a transaction block,
+            # run as a `-- transactional: false` migration runs it, on its own.
+            refused = _refused(shared_db, case, index, autocommit=True)
+            assert refused == "25P01", "PostgreSQL must refuse it outside a transaction block"
+        elif finding.rule == "AD105":
             refused = _refused(shared_db, case, index)
             assert refused == "25001", "PostgreSQL must refuse it inside a transaction block"
         elif finding.rule == "AD100":
@@ -373,9 +378,10 @@ def _locks_awaited(url: str, case: Case, index: int, claimed: dict[str, str]) ->
     return {name: strongest(modes) for name, modes in seen.items() if modes}
 
 
-def _refused(url: str, case: Case, index: int) -> str | None:
-    """The SQLSTATE PostgreSQL refuses statement ``index`` with, in a transaction block."""
-    with psycopg.connect(url) as conn:
+def _refused(url: str, case: Case, index: int, *, autocommit: bool = False) -> str | None:
+    """The SQLSTATE PostgreSQL refuses statement ``index`` with, in a transaction block
+    (or, with ``autocommit``, each statement on its own)."""
+    with psycopg.connect(url, autocommit=autocommit) as conn:
         try:
             for text, _ in case.statements[:index]:
                 conn.execute(text)

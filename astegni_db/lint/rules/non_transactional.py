@@ -77,6 +77,7 @@ def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
         yield from _in_do_block(statement, ctx)
         return
     if not ctx.source.transactional:
+        yield from _outside_transaction(statement)
         return
     what = refused_in_transaction(statement.node)
     if what is None:
@@ -88,6 +89,18 @@ def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
         "put it alone in its own migration whose leading comment says "
         "`-- transactional: false` (and make it idempotent: IF NOT EXISTS / IF EXISTS)",
     )
+
+
+def _outside_transaction(statement: Statement) -> Iterator[Hit]:
+    from pglast import ast
+
+    if isinstance(statement.node, ast.LockStmt):
+        yield Hit(
+            statement.line,
+            "LOCK TABLE can only be used in a transaction block, and this migration runs "
+            "each statement on its own (`-- transactional: false`): it will fail every time",
+            "take the lock in a transactional migration, with the statements it protects",
+        )
 
 
 def _in_do_block(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
