@@ -94,6 +94,25 @@ def not_null_check_column(constraint: ast.Constraint) -> str | None:
     return None
 
 
+def detached_concurrently(node: object) -> tuple[str, str] | None:
+    """(parent, partition) of ``ALTER TABLE parent DETACH PARTITION p CONCURRENTLY``."""
+    from pglast import ast, enums
+
+    if not isinstance(node, ast.AlterTableStmt) or node.relation is None:
+        return None
+    for cmd in node.cmds or ():
+        definition = getattr(cmd, "def_", None)
+        if (
+            isinstance(cmd, ast.AlterTableCmd)
+            and cmd.subtype == enums.AlterTableType.AT_DetachPartition
+            and isinstance(definition, ast.PartitionCmd)
+            and definition.concurrent
+            and definition.name is not None
+        ):
+            return node.relation.relname or "", definition.name.relname or ""
+    return None
+
+
 def boolean_option(option: ast.DefElem) -> bool | None:
     """An option's value as PostgreSQL's defGetBoolean reads it (no value: true);
     None when it is not a Boolean the server accepts."""

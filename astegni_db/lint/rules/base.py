@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from astegni_db.lint.context import FileContext
 from astegni_db.lint.locks import Locks
@@ -31,6 +32,30 @@ def claims(locks: Locks, *relations: str | None) -> LockClaims:
         if name and name in locks and all(name != n for n, _ in found):
             found.append((name, locks[name]))
     return tuple(found)
+
+
+class DomainScan(NamedTuple):
+    """The tables an ALTER DOMAIN scans, as far as the migrations read so far show."""
+
+    domain: str
+    locks: Locks
+    tables: list[str]
+
+    @property
+    def used_by(self) -> str:
+        """The tables for a message, e.g. " (t1, t2, as far as the migrations show)"."""
+        if not self.tables:
+            return ""
+        return f" ({', '.join(self.tables)}, as far as the migrations show)"
+
+
+def domain_scan(statement: Statement, ctx: FileContext, domain: str) -> DomainScan | None:
+    """What ``statement`` (an ALTER DOMAIN that checks existing values) locks, unless the
+    domain is new in this file (no column can use it yet)."""
+    if not ctx.is_existing(domain):
+        return None
+    locks = ctx.locks(statement)
+    return DomainScan(domain, locks, sorted(name for name in locks if ctx.is_existing(name)))
 
 
 StatementCheck = Callable[[Statement, FileContext], Iterable[Hit]]

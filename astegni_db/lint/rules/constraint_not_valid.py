@@ -39,7 +39,7 @@ from astegni_db.lint.nodes import (
     last_name,
     relation,
 )
-from astegni_db.lint.rules.base import Hit, Rule, claims
+from astegni_db.lint.rules.base import Hit, Rule, claims, domain_scan
 from astegni_db.lint.statements import Statement
 
 if TYPE_CHECKING:
@@ -136,12 +136,10 @@ def _domain(statement: Statement, node: ast.AlterDomainStmt, ctx: FileContext) -
         return
     if constraint.contype != enums.ConstrType.CONSTR_CHECK or constraint.skip_validation:
         return
-    domain = last_name(node.typeName)
-    if not ctx.is_existing(domain):
+    scan = domain_scan(statement, ctx, last_name(node.typeName))
+    if scan is None:
         return
-    locks = ctx.locks(statement)
-    tables = sorted(name for name in locks if ctx.is_existing(name))
-    used_by = f" ({', '.join(tables)}, as far as the migrations show)" if tables else ""
+    domain, used_by = scan.domain, scan.used_by
     name = constraint.conname or "<name>"
     yield Hit(
         statement.line_at(constraint.location),
@@ -152,7 +150,7 @@ def _domain(statement: Statement, node: ast.AlterDomainStmt, ctx: FileContext) -
         "new and updated values are checked from then on) and check the existing values "
         f"with a query; VALIDATE CONSTRAINT {name} also holds SHARE on those tables for its "
         "scan on PostgreSQL 15, so run it only at a quiet time",
-        claims(locks, *tables),
+        claims(scan.locks, *scan.tables),
     )
 
 

@@ -64,7 +64,7 @@ from astegni_db.lint.nodes import (
     option_named,
     relation,
 )
-from astegni_db.lint.rules.base import Hit, Rule, claims
+from astegni_db.lint.rules.base import Hit, Rule, claims, domain_scan
 from astegni_db.lint.statements import Statement
 
 if TYPE_CHECKING:
@@ -317,12 +317,10 @@ def _taken_later(statement: Statement, ctx: FileContext, mode: str) -> set[str]:
 def _domain(statement: Statement, node: ast.AlterDomainStmt, ctx: FileContext) -> Iterator[Hit]:
     if node.subtype not in ("V", "O"):  # VALIDATE CONSTRAINT, SET NOT NULL
         return
-    domain = last_name(node.typeName)
-    if not ctx.is_existing(domain):
+    scan = domain_scan(statement, ctx, last_name(node.typeName))
+    if scan is None:
         return
-    locks = ctx.locks(statement)
-    tables = sorted(name for name in locks if ctx.is_existing(name))
-    used_by = f" ({', '.join(tables)}, as far as the migrations show)" if tables else ""
+    domain, used_by = scan.domain, scan.used_by
     if node.subtype == "V":
         what = f"VALIDATE CONSTRAINT {node.name}"
         instead = (
@@ -344,7 +342,7 @@ def _domain(statement: Statement, node: ast.AlterDomainStmt, ctx: FileContext) -
         f"table{used_by}, holding SHARE on each table while it scans it: writes wait, reads "
         "go on",
         instead,
-        claims(locks, *tables),
+        claims(scan.locks, *scan.tables),
     )
 
 

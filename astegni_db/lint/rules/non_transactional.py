@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from astegni_db.lint.context import FileContext
-from astegni_db.lint.nodes import boolean_option, option_named
+from astegni_db.lint.nodes import boolean_option, detached_concurrently, option_named
 from astegni_db.lint.rules.base import Hit, Rule
 from astegni_db.lint.statements import Statement
 
@@ -59,16 +59,8 @@ def refused_in_transaction(node: object) -> str | None:
         option = option_named(node.params, "concurrently")
         if option is not None and boolean_option(option) is True:
             return "REINDEX ... CONCURRENTLY"
-    if isinstance(node, ast.AlterTableStmt):
-        for cmd in node.cmds or ():
-            definition = getattr(cmd, "def_", None)
-            if (
-                isinstance(cmd, ast.AlterTableCmd)
-                and cmd.subtype == enums.AlterTableType.AT_DetachPartition
-                and isinstance(definition, ast.PartitionCmd)
-                and definition.concurrent
-            ):
-                return "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY"
+    if detached_concurrently(node) is not None:
+        return "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY"
     return None
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from astegni_db.lint.context import FileContext
-from astegni_db.lint.nodes import walk
+from astegni_db.lint.nodes import detached_concurrently, walk
 from astegni_db.lint.rules.base import Hit, Rule
 from astegni_db.lint.statements import Statement
 
@@ -109,25 +109,6 @@ def _alter_problem(node: object, dropped_before: set[str]) -> str | None:
     return None
 
 
-def _detach_concurrently(node: object) -> tuple[str, str] | None:
-    """(parent, partition) of ALTER TABLE parent DETACH PARTITION partition CONCURRENTLY."""
-    from pglast import ast, enums
-
-    if not isinstance(node, ast.AlterTableStmt) or node.relation is None:
-        return None
-    for cmd in node.cmds or ():
-        definition = getattr(cmd, "def_", None)
-        if (
-            isinstance(cmd, ast.AlterTableCmd)
-            and cmd.subtype == enums.AlterTableType.AT_DetachPartition
-            and isinstance(definition, ast.PartitionCmd)
-            and definition.concurrent
-            and definition.name is not None
-        ):
-            return node.relation.relname or "", definition.name.relname or ""
-    return None
-
-
 def _insert_problem(node: object) -> str | None:
     from pglast import ast, enums
 
@@ -180,7 +161,7 @@ def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
     statements = ctx.source.statements
     before = statements[: next(i for i, s in enumerate(statements) if s is statement)]
     node = statement.node
-    detach = _detach_concurrently(node)
+    detach = detached_concurrently(node)
     if detach is not None:
         yield _detach_hit(statement, *detach)
         return
