@@ -81,6 +81,11 @@ class FileContext:
         """Not created by this migration, so it may be large and busy."""
         return name not in self.created
 
+    def existing_altered_table(self, statement: Statement) -> str | None:
+        """The table of an ``ALTER TABLE`` statement, when it is an existing one."""
+        altered = alter_table(statement.node)
+        return altered[1] if altered is not None and self.is_existing(altered[1]) else None
+
     def locks(self, statement: Statement) -> Locks:
         return statement_locks(statement.node, self.history)
 

@@ -29,7 +29,6 @@ from astegni_db.verify.catalog import (
     LiveTable,
 )
 from astegni_db.verify.findings import Finding
-from astegni_db.verify.meaning import match_by_meaning
 
 
 def compare_spec(spec: Spec, catalog: Catalog) -> list[Finding]:
@@ -178,9 +177,7 @@ def same_default(
 
 
 def _same_expression(expected: str, actual: str | None, text_columns: Collection[str]) -> bool:
-    if actual is None:
-        return False
-    return expected == actual or meaning.same_expression(
+    return actual is not None and meaning.same_expression(
         expected, actual, text_columns=text_columns
     )
 
@@ -342,7 +339,7 @@ def matching_checks(
     by_text: dict[str, LiveCheck] = {}
     for check in sorted(live.checks, key=lambda c: c.name):
         by_text.setdefault(normalise_check(check.definition), check)
-    pairs = match_by_meaning(table.checks, by_text, text_columns=string_columns(live))
+    pairs = meaning.match_by_meaning(table.checks, by_text, text_columns=string_columns(live))
     matched = {expression: by_text[text] for expression, text in pairs.items()}
     paired = set(pairs.values())
     extra = [check for text, check in sorted(by_text.items()) if text not in paired]

@@ -33,7 +33,6 @@ from astegni_db.lint.context import FileContext
 from astegni_db.lint.nodes import (
     added_column,
     added_constraint,
-    alter_table,
     column_constraint,
     commands,
     last_name,
@@ -57,10 +56,9 @@ def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
     if isinstance(statement.node, ast.AlterDomainStmt):
         yield from _domain(statement, statement.node, ctx)
         return
-    altered = alter_table(statement.node)
-    if altered is None or not ctx.is_existing(altered[1]):
+    table = ctx.existing_altered_table(statement)
+    if table is None:
         return
-    table = altered[1]
     locks = ctx.locks(statement)
     for cmd, _ in commands(statement):
         constraint = added_constraint(cmd)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from astegni_db.lint.context import FileContext
-from astegni_db.lint.nodes import alter_table, commands, relation
+from astegni_db.lint.nodes import commands, relation
 from astegni_db.lint.rules.base import Hit, Rule, claims
 from astegni_db.lint.statements import Statement
 
@@ -25,10 +25,9 @@ from astegni_db.lint.statements import Statement
 def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
     from pglast import ast, enums
 
-    altered = alter_table(statement.node)
-    if altered is None or not ctx.is_existing(altered[1]):
+    parent = ctx.existing_altered_table(statement)
+    if parent is None:
         return
-    parent = altered[1]
     for cmd, line in commands(statement):
         definition = cmd.def_
         if (

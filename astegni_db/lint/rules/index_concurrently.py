@@ -18,7 +18,6 @@ from astegni_db.lint.context import FileContext
 from astegni_db.lint.nodes import (
     added_column,
     added_constraint,
-    alter_table,
     column_constraint,
     commands,
     relation,
@@ -52,10 +51,9 @@ def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
                 claims(ctx.locks(statement), table),
             )
         return
-    altered = alter_table(node)
-    if altered is None or not ctx.is_existing(altered[1]):
+    table = ctx.existing_altered_table(statement)
+    if table is None:
         return
-    table = altered[1]
     locks = claims(ctx.locks(statement), table)
     kind = enums.ConstrType
     builds_index = (kind.CONSTR_UNIQUE, kind.CONSTR_PRIMARY, kind.CONSTR_EXCLUSION)

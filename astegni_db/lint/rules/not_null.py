@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from astegni_db.lint.context import FileContext
-from astegni_db.lint.nodes import added_column, alter_table, column_constraint, commands
+from astegni_db.lint.nodes import added_column, column_constraint, commands
 from astegni_db.lint.rules.base import Hit, Rule, claims
 from astegni_db.lint.statements import Statement
 from astegni_db.lint.types import SERIAL_TYPES, sql_type
@@ -24,10 +24,9 @@ from astegni_db.lint.types import SERIAL_TYPES, sql_type
 def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
     from pglast import enums
 
-    altered = alter_table(statement.node)
-    if altered is None or not ctx.is_existing(altered[1]):
+    table = ctx.existing_altered_table(statement)
+    if table is None:
         return
-    table = altered[1]
     kind = enums.ConstrType
     for cmd, line in commands(statement):
         if cmd.subtype == enums.AlterTableType.AT_SetNotNull and cmd.name:

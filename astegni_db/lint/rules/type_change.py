@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from astegni_db.lint.context import FileContext
-from astegni_db.lint.nodes import alter_table, commands, last_name
+from astegni_db.lint.nodes import commands, last_name
 from astegni_db.lint.rules.base import Hit, Rule, claims
 from astegni_db.lint.statements import Statement
 from astegni_db.lint.types import SqlType, rewrites, sql_type
@@ -50,10 +50,9 @@ def _using_is_identity(column: str, using: ast.Node | None) -> bool:
 def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
     from pglast import ast, enums
 
-    altered = alter_table(statement.node)
-    if altered is None or not ctx.is_existing(altered[1]):
+    table = ctx.existing_altered_table(statement)
+    if table is None:
         return
-    table = altered[1]
     for cmd, line in commands(statement):
         definition = cmd.def_
         if (

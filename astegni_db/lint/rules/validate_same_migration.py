@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from astegni_db.lint import locks as modes
 from astegni_db.lint.context import FileContext
-from astegni_db.lint.nodes import alter_table, commands
+from astegni_db.lint.nodes import commands
 from astegni_db.lint.rules.base import Hit, Rule
 from astegni_db.lint.statements import Statement
 
@@ -26,10 +26,9 @@ from astegni_db.lint.statements import Statement
 def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
     from pglast import enums
 
-    altered = alter_table(statement.node)
-    if altered is None or not ctx.source.transactional or not ctx.is_existing(altered[1]):
+    table = ctx.existing_altered_table(statement)
+    if table is None or not ctx.source.transactional:
         return
-    table = altered[1]
     own = ctx.locks(statement)
     for cmd, line in commands(statement):
         if cmd.subtype != enums.AlterTableType.AT_ValidateConstraint or not cmd.name:

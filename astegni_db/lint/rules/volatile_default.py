@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from astegni_db.lint.context import FileContext
-from astegni_db.lint.nodes import added_column, alter_table, column_constraint, commands
+from astegni_db.lint.nodes import added_column, column_constraint, commands
 from astegni_db.lint.rules.base import Hit, Rule, claims
 from astegni_db.lint.statements import Statement
 from astegni_db.lint.types import SERIAL_TYPES, sql_type
@@ -35,10 +35,9 @@ _REWRITE = "the whole table is rewritten under ACCESS EXCLUSIVE, blocking every 
 def check(statement: Statement, ctx: FileContext) -> Iterator[Hit]:
     from pglast import enums
 
-    altered = alter_table(statement.node)
-    if altered is None or not ctx.is_existing(altered[1]):
+    table = ctx.existing_altered_table(statement)
+    if table is None:
         return
-    table = altered[1]
     locks = claims(ctx.locks(statement), table)
     kind = enums.ConstrType
     for cmd, _ in commands(statement):
