@@ -209,7 +209,15 @@ def paused_migrate(url: str, point: str, stack: ExitStack, tmp: Path) -> tuple[A
     extra = PAUSE_POINTS[point](url, stack, tmp)
     proc = migrate_cli(url, *extra)
     stack.callback(lambda: proc.poll() is None and proc.kill())
-    pid = wait_for(lambda: waiting_backend(url) or proc.poll() is not None, 30, f"pause {point}")
+    # Every point but the first pauses on a table lock. Counting a backend whose last
+    # query was the advisory-lock poll would strike too early: that query stays in
+    # pg_stat_activity after the lock is won, while migrate still reads the catalog.
+    polling = point == "waiting_for_migration_lock"
+    pid = wait_for(
+        lambda: waiting_backend(url, polling_counts=polling) or proc.poll() is not None,
+        30,
+        f"pause {point}",
+    )
     assert proc.poll() is None, finish(proc).output
     return proc, int(pid)
 
@@ -314,7 +322,11 @@ def test_cut_connection_mid_migration(legacy_db: str, tmp_path: Path) -> None:
             _blocker(stack, legacy_db).execute("LOCK TABLE _yoyo_log IN SHARE MODE")
             proc = migrate_cli(proxied)
             stack.callback(lambda: proc.poll() is None and proc.kill())
-            pid = wait_for(lambda: waiting_backend(legacy_db), 30, "0002 to reach bookkeeping")
+            pid = wait_for(
+                lambda: waiting_backend(legacy_db, polling_counts=False),
+                30,
+                "0002 to reach bookkeeping",
+            )
             proxy.cut()
             res = finish(proc, timeout=30)
             assert_clean_failure(res, (7,))
