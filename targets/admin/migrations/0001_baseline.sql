@@ -774,10 +774,10 @@ BEGIN
     END LOOP;
 
     IF cardinality(problems) > 0 THEN
-        RAISE EXCEPTION 'cannot adopt the admin database as it is, nothing was changed: %',
+        RAISE EXCEPTION 'cannot adopt the admin database as it is, nothing was changed: %. This needs a person: fix those rows, or rename a table of another shape aside (ALTER TABLE ... RENAME TO ..._legacy), then migrate again',
                         array_to_string(problems, '; ')
               USING ERRCODE = 'object_in_use',
-                    HINT = 'These need a person: fix the rows, or rename a table of another shape aside (ALTER TABLE ... RENAME TO ..._legacy), then migrate again. docs/admin-target.md says what each table must look like.';
+                    HINT = 'docs/admin-target.md says what each table must look like, and why.';
     END IF;
 
     -- The models' unique index on admin_users(email) becomes the constraint
