@@ -6,6 +6,7 @@ line and exits with ``exit_code``. Library code raises these and never prints.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 
 
@@ -20,6 +21,34 @@ class ExitCode(IntEnum):
     INTEGRITY = 5  # an applied migration was edited, renamed or deleted
     SCHEMA_MISMATCH = 6  # `verify`: the live schema differs from the spec
     UNREACHABLE = 7  # cannot connect: host down, wrong password, no such database
+    STANDBY_LAG = 8  # a standby did not replay the migration within --standby-timeout
+
+
+# When one run covers several databases (targets, a fleet), their codes fold into
+# one: the worst wins, in this order. Why this order: a broken configuration or
+# an unreachable database says nothing about the schema, so it must not hide
+# behind a milder code; a failure that needs a person (integrity, a failed
+# migration) outranks a retry-later one (lock, standby lag); a mismatch or
+# pending work is the mildest news a CI gate acts on.
+FOLD_ORDER = (
+    ExitCode.USAGE,
+    ExitCode.UNREACHABLE,
+    ExitCode.INTEGRITY,
+    ExitCode.FAILURE,
+    ExitCode.LOCK_TIMEOUT,
+    ExitCode.STANDBY_LAG,
+    ExitCode.SCHEMA_MISMATCH,
+    ExitCode.PENDING,
+)
+
+
+def fold_exit_codes(codes: Iterable[int]) -> ExitCode:
+    """One exit code for many databases' codes: the worst, by :data:`FOLD_ORDER`."""
+    seen = {int(code) for code in codes} - {ExitCode.OK}
+    for code in FOLD_ORDER:
+        if code in seen:
+            return code
+    return ExitCode.FAILURE if seen else ExitCode.OK  # an unknown code (130?) is a failure
 
 
 class AstegniError(Exception):
