@@ -60,7 +60,8 @@ _PASSWORD_PARAMETER = re.compile(
 # a run starts): the URLs parsed, --database-url, DATABASE_URL, .env and
 # ASTEGNI_DB_TEST_URL. Hidden from any text, even one raised before a target exists.
 KNOWN_SECRETS: set[str] = set()
-# Where the CLI looks for passwords before it parses anything (see remember_configured_secrets).
+# Where the CLI looks for passwords before it parses anything (see remember_configured_secrets),
+# besides every other variable named *_URL that holds a URL.
 SECRET_ENV_VARS = ("DATABASE_URL", "ASTEGNI_DB_TEST_URL")
 # How each character a password may hold is written in a URL.
 ENCODE_HINT = "'@' is %40, '/' %2F, '?' %3F, '#' %23, '%' %25, '[' %5B, ']' %5D, a space %20"
@@ -325,13 +326,15 @@ def remember_configured_secrets(
     ``--database-url``: click may quote any of them in a usage error.
     """
     env = os.environ if environ is None else environ
-    texts = [env.get(name, "") for name in SECRET_ENV_VARS]
+    # Every target names its own variable (ADMIN_DATABASE_URL, a standby's ...):
+    # before the configuration is read, any *_URL holding a URL counts.
+    texts = [value for name, value in env.items() if _holds_url(name, value)]
     for previous, arg in zip(["", *args], args, strict=False):
         if previous == "--database-url" or "://" in arg or re.search(r":[^@]*@", arg):
             texts.append(arg.partition("--database-url=")[2] or arg)
     dotenv_path = (cwd or Path.cwd()) / ".env"
     if dotenv_path.is_file():
-        texts.append(_dotenv_database_url(dotenv_path, warn=False) or "")
+        texts.extend(_dotenv_urls(dotenv_path).values())
     remember_secrets(*(text for text in texts if text))
 
 
@@ -426,48 +429,64 @@ def configured_target(
     connect_timeout: int = DEFAULT_CONNECT_TIMEOUT_S,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    variable: str = "DATABASE_URL",
 ) -> DatabaseTarget | None:
-    """The configured database: ``--database-url`` > ``DATABASE_URL`` > ``./.env``.
+    """The configured database: ``--database-url`` > the variable > the variable in ``./.env``.
 
-    None when none of them names one; the caller then decides whether the dev
-    database may be used (:func:`require_dev_database_allowed`).
+    ``variable`` is DATABASE_URL, or the one a named target reads its URL from
+    (``url_env`` in astegni-db.toml). None when none of them names one; the
+    caller then decides whether the dev database may be used
+    (:func:`require_dev_database_allowed`).
     """
     env = os.environ if environ is None else environ
     if flag_url is not None:
         return parse_database_url(flag_url, "--database-url", connect_timeout=connect_timeout)
-    if env.get("DATABASE_URL"):
-        return parse_database_url(
-            env["DATABASE_URL"], "DATABASE_URL", connect_timeout=connect_timeout
-        )
+    if env.get(variable):
+        return parse_database_url(env[variable], variable, connect_timeout=connect_timeout)
     dotenv_path = (cwd or Path.cwd()) / ".env"
     if dotenv_path.is_file():
-        value = _dotenv_database_url(dotenv_path, warn=True)
+        value = _dotenv_database_url(dotenv_path, warn=True, variable=variable)
         if value:
-            return parse_database_url(value, ".env", connect_timeout=connect_timeout)
+            source = ".env" if variable == "DATABASE_URL" else f"{variable} in .env"
+            return parse_database_url(value, source, connect_timeout=connect_timeout)
     return None
 
 
-def _dotenv_database_url(path: Path, *, warn: bool) -> str | None:
-    """DATABASE_URL from a ``.env`` file (``warn``: python-dotenv names lines it cannot parse)."""
+def _dotenv_database_url(path: Path, *, warn: bool, variable: str = "DATABASE_URL") -> str | None:
+    """``variable`` from a ``.env`` file (``warn``: python-dotenv names lines it cannot parse)."""
     if warn:
         from dotenv import dotenv_values
 
         try:
-            return dotenv_values(path).get("DATABASE_URL")
+            return dotenv_values(path).get(variable)
         except UnicodeDecodeError:  # its .object is the file, passwords and all: never shown
             raise ConfigError(
                 f"{path.name} is not UTF-8 text (python-dotenv reads it as UTF-8)"
             ) from None
         except OSError as exc:
             raise ConfigError(f"cannot read {path.name}: {exc.strerror}") from None
+    found = _dotenv_urls(path).get(variable)
+    return found
+
+
+def _dotenv_urls(path: Path) -> dict[str, str]:
+    """Every URL-like value in a ``.env`` file, quietly (passwords are learnt from them)."""
     from dotenv.parser import parse_stream
 
     try:
         with path.open(encoding="utf-8") as stream:
-            found = [b.value for b in parse_stream(stream) if b.key == "DATABASE_URL"]
+            return {
+                b.key: b.value
+                for b in parse_stream(stream)
+                if b.key is not None and b.value is not None and _holds_url(b.key, b.value)
+            }
     except (OSError, UnicodeDecodeError):
-        return None
-    return found[-1] if found else None
+        return {}
+
+
+def _holds_url(name: str, value: str) -> bool:
+    """Whether a variable may hold a database URL: DATABASE_URL, or any *_URL holding ://."""
+    return name in SECRET_ENV_VARS or (name.upper().endswith("_URL") and "://" in value)
 
 
 def require_dev_database_allowed(environ: Mapping[str, str] | None = None) -> None:
