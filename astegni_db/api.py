@@ -14,7 +14,7 @@ JUnit) and owns its exit code; failures raise AstegniError subclasses.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         RollbackReport,
         StatusReport,
     )
+    from astegni_db.replicas.report import ReplicatedMigrateReport
     from astegni_db.roundtrip.report import CheckReport
     from astegni_db.verify.inspect import InspectReport
     from astegni_db.verify.report import VerifyReport
@@ -78,6 +79,7 @@ __all__ = [
     "inspect",
     "lint",
     "migrate",
+    "migrate_with_standbys",
     "new",
     "no_events",
     "repair",
@@ -184,6 +186,50 @@ def migrate(
 
         report.data_warnings = data_warnings(target, spec_path, timeout_s=data_check_timeout_s)
     return report
+
+
+def migrate_with_standbys(
+    database: DatabaseTarget | str,
+    standbys: Sequence[DatabaseTarget | str],
+    migrations_dir: Path = settings.DEFAULT_MIGRATIONS_DIR,
+    options: MigrateOptions | None = None,
+    on_event: EventSink = no_events,
+    *,
+    timeout_s: float = 60.0,
+    spec_path: Path = settings.DEFAULT_SPEC,
+    queries_dir: Path | None = settings.DEFAULT_QUERIES,
+    data_check_timeout_s: float | None = None,
+    on_replica_event: Callable[[Any], None] | None = None,
+) -> ReplicatedMigrateReport:
+    """:func:`migrate` on the primary, then wait up to ``timeout_s`` for every hot
+    standby to replay it and :func:`verify` each (read-only, so a standby serves it).
+
+    Before migrating, the standbys are asked which long transactions hold tables
+    the pending migrations lock ACCESS EXCLUSIVE (a warning); while it runs,
+    replication lag is sampled. Exit code: migrate's, else 8 (a standby did not
+    catch up in time), 7, or 6 (a standby differs from the spec). Nothing on the
+    primary is undone for a standby's sake.
+    """
+    from astegni_db.replicas.run import migrate_then_verify_standbys
+    from astegni_db.replicas.standbys import no_replica_events
+
+    primary = as_target(database)
+    return migrate_then_verify_standbys(
+        primary,
+        [as_target(standby) for standby in standbys],
+        timeout_s,
+        migrate=lambda: migrate(
+            primary,
+            migrations_dir,
+            options,
+            on_event,
+            data_check_spec=spec_path,
+            data_check_timeout_s=data_check_timeout_s,
+        ),
+        verify=lambda standby: verify(standby, spec_path, queries_dir),
+        on_event=on_replica_event or no_replica_events,
+        migrations_dir=migrations_dir,
+    )
 
 
 def rollback(
@@ -327,18 +373,37 @@ def check(
     )
 
 
-def dev_start(project_dir: Path | None = None) -> DevReport:
+# A project with targets names each dev database by the variable its URL is read
+# from: (variable, database). One such pair prints a bare URL, several print
+# VARIABLE=URL lines (`astegni-db dev url > .env` then configures every target).
+DevDatabases = Sequence[tuple[str, str]]
+
+
+def dev_start(project_dir: Path | None = None, databases: DevDatabases = ()) -> DevReport:
     """Start the local dev database (creating it on first use); its URL is the result."""
     from astegni_db import devdb
 
-    url = devdb.start(project_dir)
-    return devdb.DevReport(url, note=f"dev database running: {settings.redact_url(url)}")
+    if not databases:
+        url = devdb.start(project_dir)
+        return devdb.DevReport(url, note=f"dev database running: {settings.redact_url(url)}")
+    urls = [(variable, devdb.start(project_dir, database)) for variable, database in databases]
+    shown = ", ".join(settings.redact_url(url) for _, url in urls)
+    return devdb.DevReport(_dev_urls(urls), note=f"dev databases running: {shown}")
 
 
-def dev_url(project_dir: Path | None = None) -> DevReport:
+def dev_url(project_dir: Path | None = None, databases: DevDatabases = ()) -> DevReport:
     from astegni_db import devdb
 
-    return devdb.DevReport(devdb.url(project_dir))
+    if not databases:
+        return devdb.DevReport(devdb.url(project_dir))
+    urls = [(variable, devdb.url(project_dir, database)) for variable, database in databases]
+    return devdb.DevReport(_dev_urls(urls))
+
+
+def _dev_urls(urls: Sequence[tuple[str, str]]) -> str:
+    if len(urls) == 1:
+        return urls[0][1]
+    return "\n".join(f"{variable}={url}" for variable, url in urls)
 
 
 def dev_stop(project_dir: Path | None = None) -> DevReport:
@@ -347,16 +412,18 @@ def dev_stop(project_dir: Path | None = None) -> DevReport:
     return devdb.DevReport("stopped" if devdb.stop(project_dir) else "not running")
 
 
-def dev_reset(project_dir: Path | None = None, confirm: Confirm | None = None) -> DevReport:
+def dev_reset(
+    project_dir: Path | None = None, confirm: Confirm | None = None, databases: DevDatabases = ()
+) -> DevReport:
     from astegni_db import devdb
     from astegni_db.errors import Aborted
 
-    if confirm is not None and not confirm(
-        "Drop every table in the dev database?", "reset the dev database"
-    ):
+    names = tuple(database for _, database in databases) or (devdb.DATABASE,)
+    which = "the dev database" if len(names) == 1 else f"the dev databases ({', '.join(names)})"
+    if confirm is not None and not confirm(f"Drop every table in {which}?", f"reset {which}"):
         raise Aborted("aborted")
-    devdb.reset(project_dir)
-    return devdb.DevReport("dev database reset")
+    devdb.reset(project_dir, names)
+    return devdb.DevReport(f"{which} reset".replace("the d", "D", 1))
 
 
 def dev_status(project_dir: Path | None = None) -> DevReport:

@@ -33,8 +33,14 @@ from astegni_db.output import Ui, open_output, write_rendered
 
 if TYPE_CHECKING:
     from astegni_db.api import Confirm, MigrateOptions
+    from astegni_db.fleet.runner import Job, Outcome
+    from astegni_db.project.config import TargetConfig
     from astegni_db.reporting import Report
+    from astegni_db.selection import PathOverrides, Selection
     from astegni_db.settings import DatabaseTarget
+
+    # What a command does to one database (or, for lint and check, one target).
+    Verb = Callable[[TargetConfig, Job], Report]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,6 +50,8 @@ Exit codes (all commands):
   1 a migration/query failed   5 applied migration edited, renamed or deleted
   2 usage or configuration     6 schema differs from the spec (verify)
   3 migrations pending         7 database unreachable / login failed
+                               8 a standby did not catch up in time
+Several targets or databases: the worst code wins (docs/targets.md).
 """
 INTERRUPTED = "interrupted; the running migration's transaction was rolled back"
 EXIT_INTERRUPTED = 130
@@ -64,6 +72,14 @@ class CliState:
     ddl_lock_timeout: int = settings.DEFAULT_DDL_LOCK_TIMEOUT_MS
     ddl_retries: int = settings.DEFAULT_DDL_RETRIES
     junit: Path | None = None  # --junit: a JUnit copy of the report, beside the main output
+    # Which databases (see selection.py and fleet/): --target, and how a run over many goes.
+    target: tuple[str, ...] = ()
+    fail_fast: bool = False
+    concurrency: int | None = None  # None: each fleet's configured concurrency
+    report_dir: Path | None = None
+    resume: bool = False
+    several: bool = False  # this run covers several databases (set by _run)
+    shard: tuple[int, int] | None = None  # --shard K/N: this job's slice of every fleet
 
 
 def _state() -> CliState:
@@ -307,29 +323,217 @@ def _use_format(fmt: str) -> None:
     _state().fmt = fmt
 
 
-def _progress(event: Any) -> None:
-    from astegni_db.migrating.reports import describe_event
+def _selection(
+    overrides: PathOverrides | None = None,
+    *,
+    explicit_only: str | None = None,
+    one_database_flags: tuple[str, ...] = (),
+) -> Selection:
+    """The targets this run covers (astegni-db.toml, or the project without one)."""
+    from astegni_db import selection
+    from astegni_db.project.config import ProjectConfig, implicit_target
 
-    _state().ui.say(*describe_event(event))
-
-
-def _target() -> DatabaseTarget:
-    """Flag > DATABASE_URL > .env; else the local dev database, never under CI."""
     state = _state()
-    timeout = state.connect_timeout
-    target = settings.configured_target(state.database_url, connect_timeout=timeout)
-    if target is not None:
-        return target
-    settings.require_dev_database_allowed()
-    from astegni_db import devdb
-
-    target = settings.parse_database_url(devdb.start(), "dev database", connect_timeout=timeout)
-    _state().ui.say(
-        f"Using the local dev database {target.redacted} "
-        "(pass --database-url or set DATABASE_URL to target another).",
-        style="yellow",
+    overrides = overrides or selection.PathOverrides()
+    project = selection.project_here()
+    if project.bundled and overrides.flags():
+        # Paths named outside any project: the project they name, not the bundled one.
+        project = ProjectConfig((implicit_target(),), None)
+    if project.bundled:
+        state.ui.say(
+            f"Using {project.describe()}: there is no astegni-db.toml and no migrations/ here "
+            "(run from your project, or pass --migrations-dir and --spec).",
+            style="yellow",
+        )
+    return selection.select(
+        project,
+        state.target,
+        overrides=overrides,
+        database_url=state.database_url,
+        one_database_flags=one_database_flags,
+        explicit_only=explicit_only,
     )
-    return target
+
+
+def _databases(chosen: Selection) -> dict[str, DatabaseTarget]:
+    """Every target's URL: flag > its variable > .env; else the dev database, never under CI."""
+    from astegni_db import selection
+
+    state = _state()
+    return selection.resolve_databases(
+        chosen.project,
+        chosen.targets,
+        flag_url=state.database_url,
+        connect_timeout=state.connect_timeout,
+        announce=lambda note: state.ui.say(note, style="yellow"),
+    )
+
+
+def _overrides(**paths: Path | None) -> PathOverrides:
+    from astegni_db.selection import PathOverrides
+
+    return PathOverrides(**paths)
+
+
+def _run(
+    chosen: Selection,
+    verb: Verb,
+    fmt: str = "text",
+    output: Path | None = None,
+    *,
+    needs_database: bool = True,
+) -> NoReturn:
+    """Run ``verb`` on every database ``chosen`` covers; render one report; exit.
+
+    One database: its own report, as in a project without targets. Several:
+    every URL is resolved (and every fleet listed) before the first runs, then
+    they run target by target, a fleet's members ``--concurrency`` at a time,
+    and one report folds them (fleet.report.ManyReport).
+    """
+    from astegni_db.fleet.runner import Job
+
+    state = _state()
+    state.several = not chosen.one_database
+    databases = _databases(chosen) if needs_database else {}
+    if chosen.one_database:
+        target = chosen.targets[0]
+        finish(verb(target, Job(target.name, database=databases.get(target.name))), fmt, output)
+    from astegni_db import selection
+    from astegni_db.fleet.report import ManyReport, done_before, write_database_report
+    from astegni_db.fleet.runner import FAIL_FAST_SKIP, Outcome, run_jobs
+
+    if state.resume and state.report_dir is None:
+        raise ConfigError("--resume reads the reports of an earlier run: pass its --report-dir")
+    planned = []
+    for target in chosen.targets:
+        database = databases.get(target.name)
+        jobs = selection.jobs_for(chosen.project, target, database)
+        if state.shard is not None and target.fleet is not None:
+            from astegni_db.fleet.expand import in_shard
+
+            jobs = [job for job in jobs if in_shard(job, *state.shard)]
+        planned.append((target, jobs))
+    every_job = [job for _, jobs in planned for job in jobs]
+    skip = set()
+    if state.resume and state.report_dir is not None:
+        skip = done_before(state.report_dir, state.command, every_job)
+    by_name = {target.name: target for target in chosen.targets}
+    progress = _Progress(state, len(every_job), announce=fmt == "text")
+    outcomes: list[Outcome] = []
+    with progress:
+
+        def done(outcome: Outcome) -> None:
+            if state.report_dir is not None:
+                write_database_report(state.report_dir, state.command, outcome)
+            progress.advance(outcome)
+
+        for target, jobs in planned:
+            if state.fail_fast and any(o.ran and not o.ok for o in outcomes):
+                for job in jobs:  # an earlier target failed: these never start
+                    outcomes.append(Outcome(job, 0, skipped=FAIL_FAST_SKIP))
+                    done(outcomes[-1])
+                continue
+            concurrency = 1
+            if target.fleet is not None:
+                concurrency = state.concurrency or target.fleet.concurrency
+            outcomes += run_jobs(
+                jobs,
+                lambda job: verb(by_name[job.target], job),
+                concurrency=concurrency,
+                fail_fast=state.fail_fast,
+                done_before=skip,
+                on_done=done,
+            )
+    report = ManyReport(
+        state.command,
+        outcomes,
+        project=chosen.project.describe(),
+        fleets=frozenset(t.name for t in chosen.targets if t.fleet is not None),
+    )
+    finish(report, fmt, output)
+
+
+class _Progress:
+    """A run over many databases, shown as it goes: a bar on a terminal, a line per
+    database otherwise (a CI log), nothing for machine-readable output."""
+
+    def __init__(self, state: CliState, total: int, *, announce: bool) -> None:
+        self.state, self.total, self.announce = state, total, announce
+        self.finished = 0
+        self.bar: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.announce and self.total > 1 and self.state.ui.rich_err:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.bar = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(file=sys.stderr),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.state.command, total=self.total)
+        return self
+
+    def advance(self, outcome: Outcome) -> None:
+        self.finished += 1
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=outcome.job.key)
+        elif self.announce:
+            took = f" {outcome.seconds:.1f}s" if outcome.ran else ""
+            self.state.ui.say(
+                f"[{self.finished}/{self.total}] {outcome.job.key}: {outcome.status}{took}"
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _replica_events_for(job: Job, fmt: str) -> Callable[[Any], None]:
+    """The standbys' progress (waiting, replayed, lagging, a conflict warning), as it happens."""
+    state = _state()
+    prefix = f"[{job.key}] " if state.several else ""
+
+    def show(event: Any) -> None:
+        if fmt != "text" and event.kind != "conflict":
+            return
+        warning = event.kind in ("conflict", "lagging", "unreachable")
+        state.ui.say(
+            f"{prefix}{'warning: ' if event.kind == 'conflict' else ''}  {event.message}",
+            style="yellow" if warning else None,
+        )
+
+    return show
+
+
+def _no_database_job(target: TargetConfig) -> Job:
+    from astegni_db.fleet.runner import Job
+
+    return Job(target.name)
+
+
+def _events_for(job: Job, fmt: str) -> Callable[[Any], None]:
+    """Progress events of one database: shown, prefixed by its target in a run over
+    several; not at all for JSON, or when a fleet runs databases side by side."""
+    from astegni_db import api
+
+    state = _state()
+    if fmt != "text" or job.member is not None:
+        return api.no_events
+    prefix = f"[{job.key}] " if state.several else ""
+
+    def show(event: Any) -> None:
+        from astegni_db.migrating.reports import describe_event
+
+        message, *style = describe_event(event)
+        state.ui.say(prefix + message, *style)
+
+    return show
 
 
 def _confirm_unless(yes: bool) -> Confirm:
@@ -391,11 +595,79 @@ def migrations_option(f: F) -> F:
     return click.option(
         "--migrations-dir",
         type=click.Path(file_okay=False, path_type=Path),
-        default=settings.DEFAULT_MIGRATIONS_DIR,
+        default=None,
         envvar=settings.MIGRATIONS_DIR_ENV,
-        show_default=True,
+        show_default="migrations, or the target's",
         help="The yoyo migrations directory.",
     )(f)
+
+
+def target_options(f: F) -> F:
+    """--target (repeatable) and --fail-fast: which of astegni-db.toml's targets, and
+    whether the first failing database stops the databases not yet started."""
+    f = click.option(
+        "--target",
+        "target",
+        multiple=True,
+        metavar="NAME",
+        expose_value=False,
+        callback=_store,
+        help="Run on this target of astegni-db.toml (repeatable). Default: every target.",
+    )(f)
+    f = click.option(
+        "--fail-fast",
+        is_flag=True,
+        expose_value=False,
+        callback=_store,
+        help="After a database fails, start no other (running ones finish).",
+    )(f)
+    return f
+
+
+def fleet_options(f: F) -> F:
+    """How a run over many databases goes: concurrency, per-database reports, resuming."""
+    f = target_options(f)
+    f = click.option(
+        "--concurrency",
+        type=click.IntRange(1, 64),
+        expose_value=False,
+        callback=_store,
+        metavar="N",
+        help="Databases of a fleet worked on at once. Default: the fleet's concurrency.",
+    )(f)
+    f = click.option(
+        "--report-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_store,
+        metavar="DIR",
+        help="Write each database's JSON report to DIR/TARGET[/MEMBER].json as it finishes.",
+    )(f)
+    f = click.option(
+        "--resume",
+        is_flag=True,
+        expose_value=False,
+        callback=_store,
+        help="Skip databases whose report in --report-dir says this command passed.",
+    )(f)
+    f = click.option(
+        "--shard",
+        expose_value=False,
+        callback=_store_shard,
+        metavar="K/N",
+        help="Only the K-th of N equal slices of every fleet (1-based; by a stable hash of "
+        "each database's name): one CI matrix job per slice.",
+    )(f)
+    return f
+
+
+def _store_shard(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None:
+        return
+    index, slash, count = value.partition("/")
+    if not (slash and index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise click.BadParameter("expected K/N with 1 <= K <= N, e.g. 2/4", ctx, param)
+    ctx.ensure_object(CliState).shard = (int(index), int(count))
 
 
 def format_option(
@@ -416,8 +688,8 @@ def spec_option(help: str = "The declarative schema spec.") -> Callable[[F], F]:
         "--spec",
         "spec_path",
         type=click.Path(dir_okay=False, path_type=Path),
-        default=settings.DEFAULT_SPEC,
-        show_default=True,
+        default=None,
+        show_default="checks/schema.toml, or the target's",
         help=help,
     )
 
@@ -502,6 +774,7 @@ def cli() -> None:
 @database_options
 @migrations_option
 @lock_options
+@fleet_options
 @format_option("text", "json")
 @click.option("--dry-run", is_flag=True, help="Print the SQL that would run; change nothing.")
 @spec_option(
@@ -522,6 +795,21 @@ def cli() -> None:
     "0 skips the count). A big table is sampled; `verify` counts exactly.",
 )
 @click.option(
+    "--standby",
+    "standby_urls",
+    multiple=True,
+    metavar="URL",
+    help="A hot standby of the database (repeatable): after migrating, wait for it to "
+    "replay the migration, then verify it. Adds to the target's `standbys`.",
+)
+@click.option(
+    "--standby-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="How long to wait for the standbys (default: the target's standby_timeout, 60); "
+    "a standby still behind then exits 8.",
+)
+@click.option(
     "--accept-changes",
     is_flag=True,
     help="Record edited, renamed or deleted applied migrations as they are now, then migrate.",
@@ -532,12 +820,14 @@ def cli() -> None:
     help="Apply pending migrations that sort before already-applied ones.",
 )
 def migrate(
-    migrations_dir: Path,
+    migrations_dir: Path | None,
     fmt: str,
     dry_run: bool,
-    spec_path: Path,
+    spec_path: Path | None,
     no_data_check: bool,
     data_check_timeout: float | None,
+    standby_urls: tuple[str, ...],
+    standby_timeout: float | None,
     accept_changes: bool,
     allow_out_of_order: bool,
 ) -> None:
@@ -552,33 +842,63 @@ def migrate(
       astegni-db migrate --database-url postgresql://app@db/astegni
       astegni-db migrate --dry-run
       astegni-db migrate --format json > applied.json
+      astegni-db migrate --standby postgresql://app@replica1/astegni --standby-timeout 120
     """
-    from astegni_db import api
+    from astegni_db import api, selection
 
     _use_format(fmt)
-    target = _target()
-    if dry_run:
-        planned = api.dry_run(target, migrations_dir)
-        for warning in planned.warnings():
-            _state().ui.say(warning, style="yellow")
-        finish(planned, fmt)
+    chosen = _selection(_overrides(migrations_dir=migrations_dir, spec=spec_path))
+    if standby_urls and not chosen.one_database:
+        raise ConfigError(
+            "--standby names one database's standbys, but this run covers several: "
+            "add --target NAME (or list each target's in astegni-db.toml: standbys = [...])"
+        )
     options = _migrate_options(accept_changes=accept_changes, allow_out_of_order=allow_out_of_order)
-    report = api.migrate(
-        target,
-        migrations_dir,
-        options,
-        on_event=_progress if fmt == "text" else api.no_events,
-        # With a spec, what the migrations changed is always described;
-        # --no-data-check only skips counting the legacy values.
-        data_check_spec=spec_path,
-        data_check_timeout_s=0 if no_data_check else data_check_timeout,
-    )
-    finish(report, fmt)
+    timeout = _state().connect_timeout
+    flagged = [
+        settings.parse_database_url(url, "--standby", connect_timeout=timeout)
+        for url in standby_urls
+    ]
+
+    def one(target: TargetConfig, job: Job) -> Report:
+        assert job.database is not None
+        if dry_run:
+            planned = api.dry_run(job.database, target.migrations_dir)
+            for warning in planned.warnings():
+                _state().ui.say(warning, style="yellow")
+            return planned
+        standbys = flagged + selection.standby_databases(target, timeout)
+        if standbys and not dry_run:
+            return api.migrate_with_standbys(
+                job.database,
+                standbys,
+                target.migrations_dir,
+                options,
+                on_event=_events_for(job, fmt),
+                timeout_s=standby_timeout or target.standby_timeout_s,
+                spec_path=target.spec,
+                queries_dir=target.queries,
+                data_check_timeout_s=0 if no_data_check else data_check_timeout,
+                on_replica_event=_replica_events_for(job, fmt),
+            )
+        return api.migrate(
+            job.database,
+            target.migrations_dir,
+            options,
+            on_event=_events_for(job, fmt),
+            # With a spec, what the migrations changed is always described;
+            # --no-data-check only skips counting the legacy values.
+            data_check_spec=target.spec,
+            data_check_timeout_s=0 if no_data_check else data_check_timeout,
+        )
+
+    _run(chosen, one, fmt)
 
 
 @cli.command()
 @database_options
 @migrations_option
+@fleet_options
 @format_option("text", "json")
 @click.option(
     "--check",
@@ -586,7 +906,7 @@ def migrate(
     is_flag=True,
     help="Exit 3 when migrations are pending, 5 when applied ones changed (a deploy gate).",
 )
-def status(migrations_dir: Path, fmt: str, gate: bool) -> None:
+def status(migrations_dir: Path | None, fmt: str, gate: bool) -> None:
     """Show applied, pending, modified, renamed and missing migrations.
 
     Needs only SELECT rights.
@@ -599,19 +919,26 @@ def status(migrations_dir: Path, fmt: str, gate: bool) -> None:
     from astegni_db import api
 
     _use_format(fmt)
-    finish(api.status(_target(), migrations_dir, gate=gate), fmt)
+    chosen = _selection(_overrides(migrations_dir=migrations_dir))
+
+    def one(target: TargetConfig, job: Job) -> Report:
+        assert job.database is not None
+        return api.status(job.database, target.migrations_dir, gate=gate)
+
+    _run(chosen, one, fmt)
 
 
 @cli.command()
 @database_options
 @migrations_option
 @lock_options
+@fleet_options
 @click.option("--to", "to", metavar="ID", help="Roll back everything applied after ID (ID stays).")
 @click.option("--all", "all_", is_flag=True, help="Roll back every applied migration.")
 @click.option("--steps", type=click.IntRange(1), default=1, show_default=True)
 @yes_option
 def rollback(
-    migrations_dir: Path,
+    migrations_dir: Path | None,
     to: str | None,
     all_: bool,
     steps: int,
@@ -632,22 +959,29 @@ def rollback(
     from astegni_db import api
 
     selection = api.RollbackSelection(to=to, all=all_, steps=steps)  # bad combinations fail here
-    report = api.rollback(
-        _target(),
-        migrations_dir,
-        selection,
-        _migrate_options(),
-        on_event=_progress,
-        confirm=_confirm_unless(yes),
-    )
-    finish(report)
+    chosen = _selection(_overrides(migrations_dir=migrations_dir), explicit_only="rollback")
+    options, confirm = _migrate_options(), _confirm_unless(yes)
+
+    def one(target: TargetConfig, job: Job) -> Report:
+        assert job.database is not None
+        return api.rollback(
+            job.database,
+            target.migrations_dir,
+            selection,
+            options,
+            on_event=_events_for(job, "text"),
+            confirm=confirm,
+        )
+
+    _run(chosen, one)
 
 
 @cli.command()
 @database_options
 @migrations_option
+@target_options
 @yes_option
-def repair(migrations_dir: Path, yes: bool) -> None:
+def repair(migrations_dir: Path | None, yes: bool) -> None:
     """Accept edited, renamed or deleted applied migrations as they are on disk.
 
     Changes only the bookkeeping (checksums, yoyo's applied list), never the
@@ -655,14 +989,26 @@ def repair(migrations_dir: Path, yes: bool) -> None:
     """
     from astegni_db import api
 
-    target = _target()
-    finish(api.repair(target, migrations_dir, confirm=_confirm_unless(yes)))
+    chosen = _selection(_overrides(migrations_dir=migrations_dir), explicit_only="repair")
+    confirm = _confirm_unless(yes)
+
+    def one(target: TargetConfig, job: Job) -> Report:
+        assert job.database is not None
+        return api.repair(job.database, target.migrations_dir, confirm=confirm)
+
+    _run(chosen, one)
 
 
 @cli.command()
 @migrations_option
+@click.option(
+    "--target",
+    "target_name",
+    metavar="NAME",
+    help="The target of astegni-db.toml whose migrations get the file (if it has several).",
+)
 @click.argument("name")
-def new(migrations_dir: Path, name: str) -> None:
+def new(migrations_dir: Path | None, target_name: str | None, name: str) -> None:
     """Scaffold the next numbered migration and its rollback file.
 
     \b
@@ -671,7 +1017,9 @@ def new(migrations_dir: Path, name: str) -> None:
     """
     from astegni_db import api
 
-    finish(api.new(migrations_dir, name))
+    _state().target = (target_name,) if target_name else ()
+    chosen = _selection(_overrides(migrations_dir=migrations_dir), explicit_only="new")
+    finish(api.new(chosen.targets[0].migrations_dir, name))
 
 
 @cli.command()
@@ -682,10 +1030,11 @@ def new(migrations_dir: Path, name: str) -> None:
     "--queries",
     "queries_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=settings.DEFAULT_QUERIES,
-    show_default=True,
+    default=None,
+    show_default="checks/queries, or the target's",
     help="The application's queries, checked against the live schema (never run on data).",
 )
+@fleet_options
 @click.option("--no-queries", is_flag=True, help="Skip the application-query checks.")
 @click.option(
     "--strict",
@@ -703,9 +1052,9 @@ def new(migrations_dir: Path, name: str) -> None:
 )
 @junit_option
 def verify(
-    spec_path: Path,
+    spec_path: Path | None,
     output: Path | None,
-    queries_dir: Path,
+    queries_dir: Path | None,
     no_queries: bool,
     strict: bool,
     fmt: str | None,
@@ -725,18 +1074,25 @@ def verify(
     from astegni_db.verify.report import auto_format
 
     _use_format("json" if fmt == "json" else "text")
-    target = _target()
-    report = api.verify(target, spec_path, None if no_queries else queries_dir, strict=strict)
-    chosen = fmt or ("text" if output is not None else auto_format(sys.stdout))
-    report.as_table = chosen == "table"
-    finish(report, "text" if chosen == "table" else chosen, output)
+    chosen = _selection(_overrides(spec=spec_path, queries=queries_dir))
+    shown = fmt or ("text" if output is not None else auto_format(sys.stdout))
+
+    def one(target: TargetConfig, job: Job) -> Report:
+        assert job.database is not None
+        queries = None if no_queries else target.queries
+        report = api.verify(job.database, target.spec, queries, strict=strict)
+        report.as_table = shown == "table"
+        return report
+
+    _run(chosen, one, "text" if shown == "table" else shown, output)
 
 
 @cli.command()
 @database_options
 @spec_option()
 @output_option
-def inspect(spec_path: Path, output: Path | None) -> None:
+@fleet_options
+def inspect(spec_path: Path | None, output: Path | None) -> None:
     """Print the live schema of the spec's tables in the spec's own format.
 
     \b
@@ -745,13 +1101,20 @@ def inspect(spec_path: Path, output: Path | None) -> None:
     """
     from astegni_db import api
 
-    finish(api.inspect(_target(), spec_path), output=output)
+    chosen = _selection(_overrides(spec=spec_path))
+
+    def one(target: TargetConfig, job: Job) -> Report:
+        assert job.database is not None
+        return api.inspect(job.database, target.spec)
+
+    _run(chosen, one, output=output)
 
 
 @cli.command()
 @database_options
 @spec_option()
 @migrations_option
+@target_options
 @click.option(
     "--name",
     default=None,
@@ -781,8 +1144,8 @@ def inspect(spec_path: Path, output: Path | None) -> None:
 @yes_option
 @format_option("text", "json")
 def plan(
-    spec_path: Path,
-    migrations_dir: Path,
+    spec_path: Path | None,
+    migrations_dir: Path | None,
     name: str | None,
     dry_run: bool,
     drop_extra: bool,
@@ -814,30 +1177,45 @@ def plan(
     options = PlanOptions(
         drop_extra=drop_extra, allow_rewrite=allow_rewrite, move_aside=frozenset(move_aside)
     )
-    report = api.plan(_target(), spec_path, migrations_dir, options, name=name)
-    if dry_run and fmt == "text":
-        _state().ui.write(report.plan_text())
-        for text in report.migrations:
-            _state().ui.write(
-                f"\n-- {text.migration_id}.sql\n{text.forward}"
-                f"\n-- {text.migration_id}.rollback.sql\n{text.rollback}"
-            )
-        report.shown = True
-    elif report.migrations and not dry_run:
-        if fmt == "text":
+    chosen = _selection(_overrides(spec=spec_path, migrations_dir=migrations_dir))
+    confirm = _confirm_unless(yes)
+
+    def one(target: TargetConfig, job: Job) -> Report:
+        assert job.database is not None
+        report = api.plan(
+            job.database,
+            target.spec,
+            target.migrations_dir,
+            options,
+            name=name,
+            queries_dir=target.queries,
+        )
+        if dry_run and fmt == "text":
             _state().ui.write(report.plan_text())
+            for text in report.migrations:
+                _state().ui.write(
+                    f"\n-- {text.migration_id}.sql\n{text.forward}"
+                    f"\n-- {text.migration_id}.rollback.sql\n{text.rollback}"
+                )
             report.shown = True
-        question = f"Write {len(report.migrations)} migration(s) into {migrations_dir}?"
-        if _confirm_unless(yes)(question, "write the plan"):
-            api.write_plan(report)
-        else:
-            report.declined = True
-    finish(report, fmt)
+        elif report.migrations and not dry_run:
+            if fmt == "text":
+                _state().ui.write(report.plan_text())
+                report.shown = True
+            question = f"Write {len(report.migrations)} migration(s) into {target.migrations_dir}?"
+            if confirm(question, "write the plan"):
+                api.write_plan(report)
+            else:
+                report.declined = True
+        return report
+
+    _run(chosen, one, fmt)
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @migrations_option
+@target_options
 @click.option(
     "--runner",
     type=click.Choice(["astegni-db", "yoyo", "psql"]),
@@ -858,7 +1236,7 @@ def plan(
 @output_option
 def lint(
     paths: tuple[Path, ...],
-    migrations_dir: Path,
+    migrations_dir: Path | None,
     runner: str,
     disabled: tuple[str, ...],
     fmt: str,
@@ -879,12 +1257,33 @@ def lint(
     from astegni_db import api
 
     _use_format("json" if fmt in ("json", "gitlab") else "text")
-    report = api.lint(
-        list(paths) or [migrations_dir],
-        runner=runner,  # type: ignore[arg-type]
-        disabled=disabled,
-    )
-    finish(report, fmt, output)
+    if paths and not _state().target:  # files named: linted as they always were
+        finish(api.lint(list(paths), runner=runner, disabled=disabled), fmt, output)  # type: ignore[arg-type]
+    chosen = _selection(_overrides(migrations_dir=migrations_dir))
+
+    def one(target: TargetConfig, job: Job) -> Report:
+        return api.lint(
+            list(paths) or [target.migrations_dir],
+            spec_path=target.spec,
+            queries_dir=target.queries,
+            runner=runner,  # type: ignore[arg-type]
+            disabled=disabled,
+        )
+
+    if fmt in ("gitlab", "github") and not chosen.one_database:
+        # One Code Quality file, one set of annotations: every target's findings together.
+        from astegni_db.lint.report import LintReport
+
+        reports = [one(target, _no_database_job(target)) for target in chosen.targets]
+        merged = LintReport()
+        for report in reports:
+            assert isinstance(report, LintReport)
+            merged.findings += report.findings
+            merged.files += report.files
+            merged.silenced += report.silenced
+            merged.notes += report.notes
+        finish(merged, fmt, output)
+    _run(chosen, one, fmt, output, needs_database=False)
 
 
 @cli.command()
@@ -917,11 +1316,12 @@ def lint(
     help="Verify strictly: notes and schema warnings fail too (as verify --strict).",
 )
 @click.option("--no-round-trip", is_flag=True, help="Skip the rollback and re-apply phases.")
+@target_options
 @format_option("text", "json")
 @junit_option
 def check(
-    migrations_dir: Path,
-    spec_path: Path,
+    migrations_dir: Path | None,
+    spec_path: Path | None,
     output: Path | None,
     backend: str | None,
     from_dump: Path | None,
@@ -946,17 +1346,27 @@ def check(
     from astegni_db import api
 
     _use_format(fmt)
-    report = api.check(
-        migrations_dir,
-        spec_path,
-        backend=backend,
-        from_dump=from_dump,
-        with_data=with_data,
-        legacy_state=legacy_state,
-        strict=strict,
-        round_trip=not no_round_trip,
+    starting_point: tuple[str, ...] = ("--from-dump",) if from_dump else ()
+    starting_point += ("--legacy-state",) if legacy_state else ()
+    chosen = _selection(
+        _overrides(migrations_dir=migrations_dir, spec=spec_path),
+        one_database_flags=starting_point,
     )
-    finish(report, fmt, output)
+
+    def one(target: TargetConfig, job: Job) -> Report:
+        return api.check(
+            target.migrations_dir,
+            target.spec,
+            target.queries,
+            backend=backend,
+            from_dump=from_dump,
+            with_data=with_data,
+            legacy_state=legacy_state,
+            strict=strict,
+            round_trip=not no_round_trip,
+        )
+
+    _run(chosen, one, fmt, output, needs_database=False)
 
 
 @cli.group(cls=AstegniGroup)
@@ -968,20 +1378,52 @@ def dev() -> None:
     """
 
 
+def _dev_databases() -> tuple[Path | None, list[tuple[str, str]]]:
+    """Where the dev database lives, and (variable, database) per selected target;
+    no pairs for a project without targets (its one database, astegni_dev)."""
+    from astegni_db import devdb, selection
+
+    project = selection.project_here()
+    if not project.configured or project.bundled:
+        if _state().target:
+            project.select(_state().target)  # an unknown name fails as everywhere else
+        return None, []
+    targets = project.select(_state().target)
+    pairs = [(t.url_env, devdb.database_for(t.name)) for t in targets]
+    return selection.dev_project_dir(project), pairs
+
+
+def _dev_target_option(f: F) -> F:
+    return click.option(
+        "--target",
+        multiple=True,
+        metavar="NAME",
+        expose_value=False,
+        callback=_store,
+        help="Only this target's dev database (repeatable). Default: every target's.",
+    )(f)
+
+
 @dev.command("start")
+@_dev_target_option
 def dev_start() -> None:
-    """Start the dev database (create it on first use) and print its URL."""
+    """Start the dev database (create it on first use) and print its URL.
+
+    With targets in astegni-db.toml: one database per target on the one
+    server, printed as VARIABLE=URL lines (a .env for every target).
+    """
     from astegni_db import api
 
-    finish(api.dev_start())
+    finish(api.dev_start(*_dev_databases()))
 
 
 @dev.command("url")
+@_dev_target_option
 def dev_url() -> None:
     """Print the dev database's URL (with its local password), for DATABASE_URL=$(...)."""
     from astegni_db import api
 
-    finish(api.dev_url())
+    finish(api.dev_url(*_dev_databases()))
 
 
 @dev.command("stop")
@@ -989,16 +1431,18 @@ def dev_stop() -> None:
     """Stop the dev database's server; its data stays for the next start."""
     from astegni_db import api
 
-    finish(api.dev_stop())
+    finish(api.dev_stop(_dev_databases()[0]))
 
 
 @dev.command("reset")
+@_dev_target_option
 @yes_option
 def dev_reset(yes: bool) -> None:
-    """Drop and recreate the dev database (empty, nothing applied)."""
+    """Drop and recreate the dev database (empty, nothing applied); every target's."""
     from astegni_db import api
 
-    finish(api.dev_reset(confirm=_confirm_unless(yes)))
+    project_dir, databases = _dev_databases()
+    finish(api.dev_reset(project_dir, confirm=_confirm_unless(yes), databases=databases))
 
 
 @dev.command("status")
@@ -1006,7 +1450,7 @@ def dev_status() -> None:
     """Whether the dev database exists and runs, and where it lives."""
     from astegni_db import api
 
-    finish(api.dev_status())
+    finish(api.dev_status(_dev_databases()[0]))
 
 
 def main() -> NoReturn:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO
 
 from astegni_db.errors import ExitCode
 
@@ -22,7 +22,10 @@ JSON_VERSION = 1
 
 
 class Report(Protocol):
-    command: ClassVar[str]
+    @property
+    def command(self) -> str:
+        """The verb (most reports: a class variable; a run over many databases: its verb)."""
+        ...
 
     @property
     def exit_code(self) -> ExitCode: ...

@@ -266,7 +266,7 @@ def _copy_case(case: Path, dest: Path, bad_text: str) -> Path:
 
 
 def test_cli_writes_the_report_and_exits_with_its_code(tmp_path: Path) -> None:
-    done = run_cli("lint")
+    done = run_cli("lint", "--target", "user")
     assert (done.code, done.stdout.strip()) == (
         0,
         f"note: {DYNAMIC_SQL_NOTE}\n"
@@ -394,7 +394,7 @@ def test_github_format_annotates_the_diff(tmp_path: Path) -> None:
     assert message.startswith("CREATE INDEX on the existing table tutoring_sessions")
     assert "\n" not in message and ". Instead: CREATE INDEX CONCURRENTLY" in message
     assert summary == "lint: 1 finding(s) in 1 file(s)"
-    clean = run_cli("lint", "--format", "github")
+    clean = run_cli("lint", "--format", "github", "--target", "user")
     assert (clean.code, clean.stdout) == (
         0,
         f"::notice::{DYNAMIC_SQL_NOTE}\n"

@@ -106,6 +106,12 @@ class MigrateReport:
             "duration_ms": round(self.duration_ms, 1),
         }
 
+    def summary_line(self) -> str:
+        """One line for a run over many databases (the final table)."""
+        if not self.applied:
+            return "up to date"
+        return f"applied {len(self.applied)} migration(s) in {self.duration_ms:.0f} ms"
+
     def write_text(self, ui: Ui) -> None:
         for line in self.repaired + [f"recorded the checksum of {i}" for i in self.adopted]:
             ui.say(f"  {line}")
@@ -224,6 +230,11 @@ class StatusReport:
             "pending": len(self.plan.pending),
             "problems": len(self.plan.problems),
         }
+
+    def summary_line(self) -> str:
+        applied = len(self.plan.entries) - len(self.plan.pending)
+        pending, changed = len(self.plan.pending), len(self.plan.problems)
+        return f"{applied} applied, {pending} pending, {changed} changed"
 
     def write_text(self, ui: Ui) -> None:
         rows = []
