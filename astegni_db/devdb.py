@@ -13,6 +13,10 @@ missing DATABASE_URL, so every entry point except :func:`stop` refuses.
     stop() -> bool      stop it if running (True when something was stopped)
     reset() -> url      drop and recreate the dev database, starting the server if needed
     status() -> DevStatus
+
+A project with several targets (astegni-db.toml) gets one server and one
+database per target (:func:`database_for`), each created on first use: the
+targets stay as separate as they are in production, at the cost of one server.
 """
 
 from __future__ import annotations
@@ -85,6 +89,11 @@ class _State:
         from astegni_db.disposable.local import superuser_url
 
         return superuser_url(self.password, self.port, dbname)
+
+
+def database_for(target: str | None) -> str:
+    """The dev database of a named target; None: the project without targets (astegni_dev)."""
+    return DATABASE if target is None else f"{DATABASE}_{target.replace('-', '_')}"
 
 
 def _refuse_under_ci() -> None:
@@ -330,29 +339,42 @@ def _ensure_running(dev_dir: Path) -> _State:
     return state
 
 
-def _create_dev_database(state: _State) -> None:
+def _create_dev_database(state: _State, database: str = DATABASE) -> None:
     from astegni_db.disposable import Server, create_database, drop_database
 
     server = Server(url=state.url("postgres"), backend="dev database")
-    drop_database(server, DATABASE)
-    create_database(server, DATABASE)
+    drop_database(server, database)
+    create_database(server, database)
 
 
-def start(project_dir: Path | None = None) -> str:
-    """Start the dev database (creating it on first use) and return its URL."""
+def _ensure_database(state: _State, database: str) -> None:
+    """Create a target's database on the running dev server if it is not there yet."""
+    if database == DATABASE:
+        return  # made with the cluster
+    from astegni_db.disposable import Server, database_exists
+
+    server = Server(url=state.url("postgres"), backend="dev database")
+    if not database_exists(server, database):
+        _create_dev_database(state, database)
+
+
+def start(project_dir: Path | None = None, database: str = DATABASE) -> str:
+    """Start the dev server (creating it on first use) and ``database`` on it; its URL."""
     _refuse_under_ci()
     dev_dir = _dev_dir(project_dir)
     with _locked(dev_dir):
-        return _ensure_running(dev_dir).url()
+        state = _ensure_running(dev_dir)
+        _ensure_database(state, database)
+        return state.url(database)
 
 
-def url(project_dir: Path | None = None) -> str:
+def url(project_dir: Path | None = None, database: str = DATABASE) -> str:
     """The dev database's URL; ConfigError if it was never created."""
     _refuse_under_ci()
     state = _read_state(_dev_dir(project_dir))
     if state is None:
         raise ConfigError("there is no dev database yet: run `astegni-db dev start`")
-    return state.url()
+    return state.url(database)
 
 
 def stop(project_dir: Path | None = None) -> bool:
@@ -370,14 +392,15 @@ def stop(project_dir: Path | None = None) -> bool:
         return was_running
 
 
-def reset(project_dir: Path | None = None) -> str:
-    """Drop and recreate the dev database (roles and the server stay); return its URL."""
+def reset(project_dir: Path | None = None, databases: tuple[str, ...] = (DATABASE,)) -> str:
+    """Drop and recreate the dev databases (roles and the server stay); the first's URL."""
     _refuse_under_ci()
     dev_dir = _dev_dir(project_dir)
     with _locked(dev_dir):
         state = _ensure_running(dev_dir)
-        _create_dev_database(state)
-        return state.url()
+        for database in databases:
+            _create_dev_database(state, database)
+        return state.url(databases[0])
 
 
 def status(project_dir: Path | None = None) -> DevStatus:

@@ -14,6 +14,16 @@ Fixtures (requesting one while the plugin is off fails with a one-line hint):
 - ``astegni_db_url``      (function) URL of a fresh clone of the template, dropped afterwards
 - ``astegni_db_conn``     (function) psycopg connection to that clone, closed afterwards
 
+With targets in ``astegni-db.toml`` (or ``[tool.astegni-db]``) at the rootdir,
+the one server hosts every target: a template per target, migrated on first
+use, and a clone per test:
+
+- ``astegni_db_url_for``  (function) ``astegni_db_url_for("admin")``: a fresh clone's URL
+- ``astegni_db_<target>_url`` / ``astegni_db_<target>_conn`` (function) the same, named
+  (``-`` in a target's name becomes ``_``)
+- ``astegni_db_url`` / ``astegni_db_conn`` are then the target that reads
+  DATABASE_URL (else the first target)
+
 The server comes from the backend named by ``--astegni-db-backend`` or
 ASTEGNI_DB_TEST_BACKEND (container, local, url, embedded), else the first that
 works on this machine. Until a fixture is requested nothing starts.
@@ -23,16 +33,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from astegni_db.disposable.backends import BACKENDS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import psycopg
 
     from astegni_db.disposable import DisposableDatabases, Server
+    from astegni_db.project.config import TargetConfig
     from astegni_db.settings import DatabaseTarget
 
 _OFF_HINT = (
@@ -85,11 +98,73 @@ def requested_backend(config: pytest.Config) -> str | None:
 
 
 def migrations_dir(config: pytest.Config) -> Path:
-    value = config.getoption("astegni_db_migrations", default=None) or config.getini(
-        "astegni_db_migrations"
-    )
-    path = Path(str(value))
+    """The default target's migrations: the flag, else the configured target's, else the ini."""
+    value = config.getoption("astegni_db_migrations", default=None)
+    targets = configured_targets(config)
+    if value is None and targets:
+        return default_target(targets).migrations_dir
+    path = Path(str(value or config.getini("astegni_db_migrations")))
     return path if path.is_absolute() else config.rootpath / path
+
+
+def configured_targets(config: pytest.Config) -> list[TargetConfig]:
+    """The targets of astegni-db.toml (or [tool.astegni-db]) at the rootdir; none without."""
+    from astegni_db.project.config import find_config, parse_targets
+
+    found = find_config(config.rootpath)
+    if found is None:
+        return []
+    path, table = found
+    return list(parse_targets(table, path.parent, str(path)))
+
+
+def default_target(targets: list[TargetConfig]) -> TargetConfig:
+    reading = [t for t in targets if t.url_env == "DATABASE_URL"]
+    return reading[0] if reading else targets[0]
+
+
+class _TargetFixtures:
+    """``astegni_db_<target>_url`` and ``_conn`` for each configured target, made when
+    the plugin is configured (pytest finds fixtures on a registered plugin object)."""
+
+    def __init__(self, names: list[str]) -> None:
+        for name in names:
+            attr = name.replace("-", "_")
+            setattr(self, f"astegni_db_{attr}_url", _url_fixture(name, f"astegni_db_{attr}_url"))
+            setattr(
+                self,
+                f"astegni_db_{attr}_conn",
+                _conn_fixture(f"astegni_db_{attr}_url", f"astegni_db_{attr}_conn"),
+            )
+
+
+def _url_fixture(target: str, fixture_name: str) -> Any:
+    @pytest.fixture(name=fixture_name)
+    def url(astegni_db_url_for: Callable[[str], str]) -> str:
+        return astegni_db_url_for(target)
+
+    return url
+
+
+def _conn_fixture(url_fixture: str, fixture_name: str) -> Any:
+    @pytest.fixture(name=fixture_name)
+    def conn(request: pytest.FixtureRequest) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+        import psycopg
+
+        with psycopg.connect(request.getfixturevalue(url_fixture)) as connection:
+            yield connection
+
+    return conn
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not plugin_enabled(config):
+        return
+    targets = configured_targets(config)
+    if targets:
+        config.pluginmanager.register(
+            _TargetFixtures([t.name for t in targets]), "astegni_db_target_fixtures"
+        )
 
 
 def migrate_template(target: DatabaseTarget, migrations: Path) -> None:
@@ -138,6 +213,29 @@ def astegni_db_url(
 
     with temporary_database(_astegni_db_databases.server, template=astegni_db_template) as url:
         yield url
+
+
+@pytest.fixture
+def astegni_db_url_for(
+    _astegni_db_databases: DisposableDatabases, pytestconfig: pytest.Config
+) -> Iterator[Callable[[str], str]]:
+    """``astegni_db_url_for("admin")``: a fresh clone of that target's migrated template."""
+    import contextlib
+
+    from astegni_db.disposable import temporary_database
+
+    targets = {t.name: t for t in configured_targets(pytestconfig)}
+    with contextlib.ExitStack() as clones:
+
+        def url_for(name: str) -> str:
+            if name not in targets:
+                known = ", ".join(targets) or "none: there is no astegni-db.toml at the rootdir"
+                pytest.fail(f"unknown astegni-db target {name!r} (targets: {known})", False)
+            template = _astegni_db_databases.template_for(targets[name].migrations_dir)
+            server = _astegni_db_databases.server
+            return clones.enter_context(temporary_database(server, template=template))
+
+        yield url_for
 
 
 @pytest.fixture

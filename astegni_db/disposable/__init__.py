@@ -10,6 +10,7 @@ from astegni_db.disposable.backends import BACKENDS, choose_backend, start_serve
 from astegni_db.disposable.databases import (
     DisposableDatabases,
     create_database,
+    database_exists,
     drop_database,
     temporary_database,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "Server",
     "choose_backend",
     "create_database",
+    "database_exists",
     "drop_database",
     "start_server",
     "temporary_database",

@@ -64,6 +64,12 @@ def create_database(server: Server, name: str, *, template: str | None = None) -
         conn.execute(query)
 
 
+def database_exists(server: Server, name: str) -> bool:
+    with _admin_session(server, f"looking for database {name}") as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    return found is not None
+
+
 # A plain DROP waits up to 5 s for other backends to leave (PostgreSQL's own
 # bound), so two rounds are plenty for an autovacuum worker to step aside.
 _DROP_ATTEMPTS = 2
