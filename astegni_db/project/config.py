@@ -31,6 +31,7 @@ Nothing here connects to a database: a fleet's members are listed by
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -115,7 +116,11 @@ class ProjectConfig:
             from astegni_db import __version__
 
             return f"the project shipped with astegni-db {__version__} ({self.source})"
-        return str(self.source) if self.source else "the working directory"
+        if self.source is None:
+            return "the working directory"
+        with contextlib.suppress(ValueError):  # shown as typed when it is under the cwd
+            return str(self.source.relative_to(Path.cwd().resolve()))
+        return str(self.source)
 
 
 def implicit_target() -> TargetConfig:
