@@ -418,6 +418,19 @@ def _run(
     if state.resume and state.report_dir is not None:
         skip = done_before(state.report_dir, state.command, every_job)
     by_name = {target.name: target for target in chosen.targets}
+    ctx = click.get_current_context()
+
+    def work(job: Job) -> Report:
+        # A fleet's members run in worker threads, where click's context (which
+        # _state() reads) is not set: give each the run's own.
+        from click.globals import pop_context, push_context
+
+        push_context(ctx)
+        try:
+            return verb(by_name[job.target], job)
+        finally:
+            pop_context()
+
     progress = _Progress(state, len(every_job), announce=fmt == "text")
     outcomes: list[Outcome] = []
     with progress:
@@ -438,7 +451,7 @@ def _run(
                 concurrency = state.concurrency or target.fleet.concurrency
             outcomes += run_jobs(
                 jobs,
-                lambda job: verb(by_name[job.target], job),
+                work,
                 concurrency=concurrency,
                 fail_fast=state.fail_fast,
                 done_before=skip,
