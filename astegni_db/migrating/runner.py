@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -144,7 +146,7 @@ def _run_attempt(
 ) -> None:
     # yoyo prints the rows of any SELECT in a migration to stdout; stdout is
     # reserved for our data (JSON), so send that chatter to stderr.
-    with contextlib.redirect_stdout(sys.stderr), backend.transaction():
+    with _stdout_to_stderr(), backend.transaction():
         # Bookkeeping first: it commits or rolls back with the DDL all the
         # same, and done before the first ALTER its round trips (yoyo's
         # internal-schema checks, a hostname lookup) are not spent while
@@ -158,6 +160,34 @@ def _run_attempt(
             )
             _record(backend, mf, migration, direction)
         _run_steps(backend, mf, migration, direction)
+
+
+_redirect_lock = threading.Lock()
+_redirect_depth = 0
+_redirected_stdout: Any = None
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """contextlib.redirect_stdout(sys.stderr), safe when a fleet migrates in threads.
+
+    Each redirect_stdout saves and restores sys.stdout itself: two overlapping
+    in threads restore in the wrong order and leave stdout pointing at stderr,
+    and the run's JSON then went to stderr. Here the first one in swaps it and
+    the last one out puts it back.
+    """
+    global _redirect_depth, _redirected_stdout
+    with _redirect_lock:
+        if _redirect_depth == 0:
+            _redirected_stdout, sys.stdout = sys.stdout, sys.stderr
+        _redirect_depth += 1
+    try:
+        yield
+    finally:
+        with _redirect_lock:
+            _redirect_depth -= 1
+            if _redirect_depth == 0:
+                sys.stdout, _redirected_stdout = _redirected_stdout, None
 
 
 def _run_steps(backend: Any, mf: MigrationFile, migration: Any, direction: str) -> None:
