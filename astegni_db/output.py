@@ -96,7 +96,8 @@ class Ui:
                 table.add_row(*r)
             self._console(self.out_stream).print(table)
             return
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        # max() of one int fails: a table may have no rows (a fleet's empty --shard).
+        widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
         lines = [title, "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True))]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
         self.write("".join(line.rstrip() + "\n" for line in lines))
