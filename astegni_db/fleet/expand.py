@@ -35,7 +35,7 @@ def fleet_jobs(target: str, fleet: FleetConfig, base: DatabaseTarget) -> list[Jo
     seen: dict[str, str] = {}
     for where, entry in entries:
         database = member_database(entry, base, where)
-        name = member_name(database)
+        name = member_name(database, base)
         if name in seen:
             raise ConfigError(
                 f"fleet {target!r}: {where} names database {name!r} again (first at {seen[name]})"
@@ -102,7 +102,15 @@ def in_shard(job: Job, index: int, count: int) -> bool:
     return int.from_bytes(digest[:8], "big") % count == index - 1
 
 
-def member_name(database: DatabaseTarget) -> str:
-    """How a member is named in reports: its database name, plus its host when that
-    differs from the others' (a URL entry)."""
-    return database.dbname
+def member_name(database: DatabaseTarget, base: DatabaseTarget) -> str:
+    """How a member is named in reports: its database name, plus its server when that
+    differs from the target's (a URL entry: two servers may each hold a ``tenant_1``)."""
+    server = server_of(database.url)
+    return database.dbname if server == server_of(base.url) else f"{database.dbname}@{server}"
+
+
+def server_of(url: str) -> str:
+    """``host:port`` as the URL spells it, without its credentials."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc.rpartition("@")[2]
