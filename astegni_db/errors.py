@@ -44,11 +44,12 @@ FOLD_ORDER = (
 
 def fold_exit_codes(codes: Iterable[int]) -> ExitCode:
     """One exit code for many databases' codes: the worst, by :data:`FOLD_ORDER`."""
-    seen = {int(code) for code in codes} - {ExitCode.OK}
+    # An unknown code (130?) is a failure, ranked as one: it must not hide behind a 3.
+    seen = {int(code) if int(code) in FOLD_ORDER else ExitCode.FAILURE for code in codes if code}
     for code in FOLD_ORDER:
         if code in seen:
             return code
-    return ExitCode.FAILURE if seen else ExitCode.OK  # an unknown code (130?) is a failure
+    return ExitCode.OK
 
 
 class AstegniError(Exception):
