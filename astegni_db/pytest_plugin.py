@@ -31,6 +31,7 @@ works on this machine. Until a fixture is requested nothing starts.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,19 +124,20 @@ def default_target(targets: list[TargetConfig]) -> TargetConfig:
     return reading[0] if reading else targets[0]
 
 
-class _TargetFixtures:
+def _target_fixtures(names: list[str]) -> types.ModuleType:
     """``astegni_db_<target>_url`` and ``_conn`` for each configured target, made when
-    the plugin is configured (pytest finds fixtures on a registered plugin object)."""
-
-    def __init__(self, names: list[str]) -> None:
-        for name in names:
-            attr = name.replace("-", "_")
-            setattr(self, f"astegni_db_{attr}_url", _url_fixture(name, f"astegni_db_{attr}_url"))
-            setattr(
-                self,
-                f"astegni_db_{attr}_conn",
-                _conn_fixture(f"astegni_db_{attr}_url", f"astegni_db_{attr}_conn"),
-            )
+    the plugin is configured, as a plugin module: pytest (8.4+) looks a plugin
+    object's fixtures up on its type, so attributes of an instance are never seen."""
+    module = types.ModuleType("astegni_db_target_fixtures")
+    for name in names:
+        attr = name.replace("-", "_")
+        setattr(module, f"astegni_db_{attr}_url", _url_fixture(name, f"astegni_db_{attr}_url"))
+        setattr(
+            module,
+            f"astegni_db_{attr}_conn",
+            _conn_fixture(f"astegni_db_{attr}_url", f"astegni_db_{attr}_conn"),
+        )
+    return module
 
 
 def _url_fixture(target: str, fixture_name: str) -> Any:
@@ -163,7 +165,7 @@ def pytest_configure(config: pytest.Config) -> None:
     targets = configured_targets(config)
     if targets:
         config.pluginmanager.register(
-            _TargetFixtures([t.name for t in targets]), "astegni_db_target_fixtures"
+            _target_fixtures([t.name for t in targets]), "astegni_db_target_fixtures"
         )
 
 
