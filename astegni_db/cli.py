@@ -355,6 +355,17 @@ def _selection(
     )
 
 
+def _refuse_writing_into_the_package(chosen: Selection, command: str, *, or_: str = "") -> None:
+    """The project shipped inside the package is read-only: a migration written there
+    would be applied by every later run on this machine, and lost at the next upgrade."""
+    if chosen.project.bundled:
+        raise ConfigError(
+            f"{command} writes migration files, and there is no project here to write them "
+            f"into (no astegni-db.toml, no migrations/): run it in your checkout, "
+            f"or pass --migrations-dir{or_}"
+        )
+
+
 def _databases(chosen: Selection) -> dict[str, DatabaseTarget]:
     """Every target's URL: flag > its variable > .env; else the dev database, never under CI."""
     from astegni_db import selection
@@ -1032,6 +1043,7 @@ def new(migrations_dir: Path | None, target_name: str | None, name: str) -> None
 
     _state().target = (target_name,) if target_name else ()
     chosen = _selection(_overrides(migrations_dir=migrations_dir), explicit_only="new")
+    _refuse_writing_into_the_package(chosen, "new")
     finish(api.new(chosen.targets[0].migrations_dir, name))
 
 
@@ -1191,6 +1203,8 @@ def plan(
         drop_extra=drop_extra, allow_rewrite=allow_rewrite, move_aside=frozenset(move_aside)
     )
     chosen = _selection(_overrides(spec=spec_path, migrations_dir=migrations_dir))
+    if not dry_run:
+        _refuse_writing_into_the_package(chosen, "plan", or_=" (--dry-run writes nothing)")
     confirm = _confirm_unless(yes)
 
     def one(target: TargetConfig, job: Job) -> Report:
