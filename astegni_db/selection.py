@@ -182,14 +182,23 @@ def resolve_databases(
             f"of this run have theirs, and the local dev database stands in for all "
             f"targets or none (or run only {', '.join(having)} with --target)"
         )
-    if settings.running_under_ci():
+    if settings.running_under_ci() or project.bundled:
         if not project.configured:
             settings.require_dev_database_allowed()  # today's message, word for word
-        ci = os.environ.get("CI", "").strip()
+        # Every variable at once: fixing one, then meeting the next, is no way to deploy.
+        variables = [target.url_env for target in missing]
+        needed = ", ".join(variables[:-1]) + " and " * (len(variables) > 1) + variables[-1]
+        why = (
+            f"the local dev database is never used when CI={os.environ.get('CI', '').strip()}"
+            if settings.running_under_ci()
+            # Outside a checkout is a deploy image: a throwaway database there would
+            # turn a forgotten URL into a migrate that passes.
+            else "outside a checkout the local dev database is never used"
+        )
         raise ConfigError(
-            f"target {first.name!r} has no database URL: set {first.url_env} "
-            f"(or pass --database-url with --target {first.name}); "
-            f"the local dev database is never used when CI={ci}"
+            f"no database URL for {'target' if len(missing) == 1 else 'targets'} "
+            f"{', '.join(target.name for target in missing)}: set {needed} "
+            f"(or pass --database-url with --target {first.name}); {why}"
         )
     from astegni_db import devdb
 

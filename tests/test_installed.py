@@ -281,11 +281,26 @@ def test_installed_without_any_url_under_ci_says_exactly_what_to_pass(
     assert_clean_failure(done, [ExitCode.USAGE])
     (line,) = error_lines(done)
     assert line == (
-        "error: target 'user' has no database URL: set DATABASE_URL "
+        "error: no database URL for targets user, admin, advertiser: set DATABASE_URL, "
+        "ADMIN_DATABASE_URL and ADVERTISER_DATABASE_URL "
         "(or pass --database-url with --target user); "
         "the local dev database is never used when CI=true"
     )
     assert f"({installed.bundled_config})" in done.stderr
+
+
+def test_installed_without_any_url_outside_ci_never_starts_a_dev_database(
+    installed: Installed,
+) -> None:
+    """Outside a checkout is a deploy image: a throwaway database there would turn a
+    forgotten URL into a migrate that passes."""
+    done = installed.run("migrate", env={"CI": "false"})
+
+    assert_clean_failure(done, [ExitCode.USAGE])
+    (line,) = error_lines(done)
+    assert line.startswith("error: no database URL for targets user, admin, advertiser: ")
+    assert line.endswith("outside a checkout the local dev database is never used")
+    assert not (installed.nowhere / ".astegni-db").exists(), "no dev database was created"
 
 
 def test_installed_with_database_url_but_no_admin_url_names_it_and_touches_nothing(

@@ -386,7 +386,9 @@ def test_a_missing_url_under_ci_is_refused_before_any_database_is_touched(
     assert not (project / ".astegni-db").exists()
 
     res = run_cli("migrate", cwd=project)  # no URL at all, under CI
-    assert_one_line_error(res, 2, "target 'user'", "DATABASE_URL", "CI=true")
+    assert_one_line_error(
+        res, 2, "targets user, admin, advertiser", "DATABASE_URL, ADMIN_DATABASE_URL and", "CI=true"
+    )
     assert not (project / ".astegni-db").exists()
 
 
