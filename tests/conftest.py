@@ -17,6 +17,9 @@ from astegni_db.disposable import DisposableDatabases, Server
 from astegni_db.pytest_plugin import open_databases
 from tests.helpers import MIGRATIONS_DIR
 
+# A primary and a streaming standby (replica_pair, replica_db), for the replica tests.
+pytest_plugins = ["tests.replica_cluster"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Start CLI processes as a terminal would: with Ctrl-C (SIGINT) at its default.

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from astegni_db.disposable.local import (
@@ -179,3 +180,22 @@ def unreachable_url(dbname: str) -> str:
     from astegni_db.disposable.local import free_port
 
     return with_dbname(f"postgresql://{SUPERUSER}:nopassword@127.0.0.1:{free_port()}/x", dbname)
+
+
+# -- fixtures (registered by tests/conftest.py's pytest_plugins) -----------------------------
+
+
+@pytest.fixture(scope="module")
+def replica_pair() -> Iterator[ReplicaPair]:
+    """A primary and its streaming hot standby, one pair per test module."""
+    from tests.helpers import server_bindir
+
+    with running_pair(server_bindir()) as started:
+        yield started
+
+
+@pytest.fixture
+def replica_db(replica_pair: ReplicaPair) -> Iterator[str]:
+    """A new database on the primary (so on the standby too), dropped afterwards."""
+    with replica_pair.database() as name:
+        yield name

@@ -12,7 +12,6 @@ import contextlib
 import io
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -42,25 +41,12 @@ from tests.helpers import (
     TRACEBACK_MARKERS,
     port_of,
     run_cli,
-    server_bindir,
 )
-from tests.replica_cluster import STANDBY_NAME, ReplicaPair, running_pair, unreachable_url
+from tests.replica_cluster import STANDBY_NAME, ReplicaPair, unreachable_url
 
 # Long enough for any healthy standby on this machine; the lag tests use a short one.
 CATCH_UP_S = 60.0
 LAG_LIMIT_S = 1.0
-
-
-@pytest.fixture(scope="module")
-def pair() -> Iterator[ReplicaPair]:
-    with running_pair(server_bindir()) as started:
-        yield started
-
-
-@pytest.fixture
-def dbname(pair: ReplicaPair) -> Iterator[str]:
-    with pair.database() as name:
-        yield name
 
 
 def text_of(report: ReplicatedMigrateReport) -> str:
@@ -77,9 +63,12 @@ def applied_on(target: DatabaseTarget, migrations: Path = MIGRATIONS_DIR) -> lis
 
 
 def test_migrate_waits_for_the_standby_then_verify_passes_on_it(
-    pair: ReplicaPair, dbname: str
+    replica_pair: ReplicaPair, replica_db: str
 ) -> None:
-    primary, standby = pair.primary_target(dbname), pair.standby_target(dbname)
+    primary, standby = (
+        replica_pair.primary_target(replica_db),
+        replica_pair.standby_target(replica_db),
+    )
     events: list[ReplicaEvent] = []
 
     report = migrate_then_verify_standbys(
@@ -121,23 +110,30 @@ def test_migrate_waits_for_the_standby_then_verify_passes_on_it(
     assert document["replicas"]["primary_lsn"] == report.replicas.lsn
 
 
-def test_verify_through_the_cli_runs_on_a_hot_standby(pair: ReplicaPair, dbname: str) -> None:
-    api.migrate(pair.primary_target(dbname), MIGRATIONS_DIR)
-    lsn = primary_lsn(pair.primary_target(dbname))
-    (state,) = wait_for_standbys([pair.standby_target(dbname)], lsn, CATCH_UP_S)
+def test_verify_through_the_cli_runs_on_a_hot_standby(
+    replica_pair: ReplicaPair, replica_db: str
+) -> None:
+    api.migrate(replica_pair.primary_target(replica_db), MIGRATIONS_DIR)
+    lsn = primary_lsn(replica_pair.primary_target(replica_db))
+    (state,) = wait_for_standbys([replica_pair.standby_target(replica_db)], lsn, CATCH_UP_S)
     assert state.replayed, state.describe(lsn, CATCH_UP_S)
 
-    done = run_cli("verify", "--database-url", pair.standby.url_for(dbname), "--format", "text")
+    done = run_cli(
+        "verify", "--database-url", replica_pair.standby.url_for(replica_db), "--format", "text"
+    )
 
     assert done.code == 0, done.output
     assert "schema matches the spec" in done.stdout
 
 
 def test_a_standby_that_lags_past_the_limit_exits_8_and_the_primary_keeps_its_migrations(
-    pair: ReplicaPair, dbname: str
+    replica_pair: ReplicaPair, replica_db: str
 ) -> None:
-    primary, standby = pair.primary_target(dbname), pair.standby_target(dbname)
-    pair.pause_replay()
+    primary, standby = (
+        replica_pair.primary_target(replica_db),
+        replica_pair.standby_target(replica_db),
+    )
+    replica_pair.pause_replay()
 
     report = migrate_then_verify_standbys(
         primary,
@@ -166,7 +162,7 @@ def test_a_standby_that_lags_past_the_limit_exits_8_and_the_primary_keeps_its_mi
     # Nothing on the primary was undone: every migration stays applied there...
     assert applied_on(primary) == list(PROJECT_MIGRATIONS)
     # ...and reaches the standby once replay goes on.
-    pair.resume_replay()
+    replica_pair.resume_replay()
     lsn = report.replicas.lsn
     assert lsn is not None
     (caught_up,) = wait_for_standbys([standby], lsn, CATCH_UP_S)
@@ -175,14 +171,14 @@ def test_a_standby_that_lags_past_the_limit_exits_8_and_the_primary_keeps_its_mi
 
 
 def test_an_unreachable_standby_exits_7_while_the_reachable_one_is_verified(
-    pair: ReplicaPair, dbname: str
+    replica_pair: ReplicaPair, replica_db: str
 ) -> None:
-    primary = pair.primary_target(dbname)
-    gone = parse_database_url(unreachable_url(dbname), "STANDBY2_URL")
+    primary = replica_pair.primary_target(replica_db)
+    gone = parse_database_url(unreachable_url(replica_db), "STANDBY2_URL")
 
     report = migrate_then_verify_standbys(
         primary,
-        [pair.standby_target(dbname), gone],
+        [replica_pair.standby_target(replica_db), gone],
         2.0,
         lambda: api.migrate(primary, MIGRATIONS_DIR),
         lambda target: api.verify(target, SPEC, QUERIES),
@@ -201,9 +197,12 @@ def test_an_unreachable_standby_exits_7_while_the_reachable_one_is_verified(
 
 
 def test_the_primary_and_a_standby_named_the_wrong_way_round_are_refused(
-    pair: ReplicaPair, dbname: str
+    replica_pair: ReplicaPair, replica_db: str
 ) -> None:
-    primary, standby = pair.primary_target(dbname), pair.standby_target(dbname)
+    primary, standby = (
+        replica_pair.primary_target(replica_db),
+        replica_pair.standby_target(replica_db),
+    )
 
     (state,) = wait_for_standbys([primary], primary_lsn(primary), CATCH_UP_S)
 
@@ -214,35 +213,38 @@ def test_the_primary_and_a_standby_named_the_wrong_way_round_are_refused(
 
 
 def test_a_role_without_pg_logical_emit_message_still_gets_a_position_standbys_reach(
-    pair: ReplicaPair, dbname: str
+    replica_pair: ReplicaPair, replica_db: str
 ) -> None:
-    with psycopg.connect(pair.primary.url_for(dbname), autocommit=True) as conn:
+    with psycopg.connect(replica_pair.primary.url_for(replica_db), autocommit=True) as conn:
         conn.execute("CREATE ROLE replica_app LOGIN PASSWORD 'app-secret'")
         conn.execute(
             "REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC"
         )
     app = parse_database_url(
-        f"postgresql://replica_app:app-secret@127.0.0.1:{port_of(pair.primary.url)}/{dbname}",
+        f"postgresql://replica_app:app-secret@127.0.0.1:{port_of(replica_pair.primary.url)}/{replica_db}",
         "DATABASE_URL",
     )
     try:
-        api.migrate(pair.primary_target(dbname), MIGRATIONS_DIR)
+        api.migrate(replica_pair.primary_target(replica_db), MIGRATIONS_DIR)
         lsn = primary_lsn(app)
-        (state,) = wait_for_standbys([pair.standby_target(dbname)], lsn, CATCH_UP_S)
+        (state,) = wait_for_standbys([replica_pair.standby_target(replica_db)], lsn, CATCH_UP_S)
         assert state.replayed, state.describe(lsn, CATCH_UP_S)
-        with psycopg.connect(pair.primary.url_for(dbname)) as conn:
+        with psycopg.connect(replica_pair.primary.url_for(replica_db)) as conn:
             row = conn.execute("SELECT %s::pg_lsn <= pg_current_wal_insert_lsn()", (lsn,))
             assert row.fetchone() == (True,)
     finally:
-        with psycopg.connect(pair.primary.url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE {dbname} WITH (FORCE)")
+        with psycopg.connect(replica_pair.primary.url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {replica_db} WITH (FORCE)")
             conn.execute("DROP ROLE replica_app")
 
 
 def test_a_long_query_on_the_standby_is_warned_about_and_holds_replay_back(
-    pair: ReplicaPair, dbname: str, tmp_path: Path
+    replica_pair: ReplicaPair, replica_db: str, tmp_path: Path
 ) -> None:
-    primary, standby = pair.primary_target(dbname), pair.standby_target(dbname)
+    primary, standby = (
+        replica_pair.primary_target(replica_db),
+        replica_pair.standby_target(replica_db),
+    )
     migrations = tmp_path / "migrations"
     migrations.mkdir()
     (migrations / "0001_tickets.sql").write_text("CREATE TABLE tickets (id bigint PRIMARY KEY);\n")
@@ -266,7 +268,7 @@ def test_a_long_query_on_the_standby_is_warned_about_and_holds_replay_back(
         assert "cancels it if replay has waited 30s" in warning.message()
         assert "pg_sleep" not in warning.message()  # never the query's text
 
-        pair.set_standby("max_standby_streaming_delay", "-1")
+        replica_pair.set_standby("max_standby_streaming_delay", "-1")
         try:
             events: list[ReplicaEvent] = []
             report = migrate_then_verify_standbys(
@@ -280,7 +282,7 @@ def test_a_long_query_on_the_standby_is_warned_about_and_holds_replay_back(
                 conflict_age_s=0,
             )
         finally:
-            pair.set_standby("max_standby_streaming_delay", "30s")
+            replica_pair.set_standby("max_standby_streaming_delay", "30s")
 
         (warning,) = report.replicas.conflicts.warnings
         assert warning.pid == pid and warning.streaming_delay_ms == -1

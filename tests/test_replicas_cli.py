@@ -29,9 +29,8 @@ from tests.helpers import (
     Result,
     assert_clean_failure,
     run_cli,
-    server_bindir,
 )
-from tests.replica_cluster import STANDBY_NAME, ReplicaPair, running_pair
+from tests.replica_cluster import STANDBY_NAME, ReplicaPair
 
 # Long enough for any healthy standby on this machine.
 CATCH_UP_S = "20"
@@ -39,21 +38,9 @@ CATCH_UP_S = "20"
 LAG_LIMIT_S = "2"
 
 
-@pytest.fixture(scope="module")
-def pair() -> Iterator[ReplicaPair]:
-    with running_pair(server_bindir()) as started:
-        yield started
-
-
 @pytest.fixture
-def dbname(pair: ReplicaPair) -> Iterator[str]:
-    with pair.database() as name:
-        yield name
-
-
-@pytest.fixture
-def other_dbname(pair: ReplicaPair) -> Iterator[str]:
-    with pair.database() as name:
+def other_dbname(replica_pair: ReplicaPair) -> Iterator[str]:
+    with replica_pair.database() as name:
         yield name
 
 
@@ -94,19 +81,21 @@ standby_timeout = 20
 """
 
 
-def test_migrate_with_standby_waits_for_it_and_verifies_it(pair: ReplicaPair, dbname: str) -> None:
-    standby = pair.standby_target(dbname)
+def test_migrate_with_standby_waits_for_it_and_verifies_it(
+    replica_pair: ReplicaPair, replica_db: str
+) -> None:
+    standby = replica_pair.standby_target(replica_db)
     name = standby_name(standby)
 
     done = run_cli(
         "migrate",
-        "--database-url", pair.primary.url_for(dbname),
-        "--standby", pair.standby.url_for(dbname),
+        "--database-url", replica_pair.primary.url_for(replica_db),
+        "--standby", replica_pair.standby.url_for(replica_db),
         "--standby-timeout", CATCH_UP_S,
     )  # fmt: skip
 
     assert done.code == ExitCode.OK, done.output
-    assert applied_on(pair.primary_target(dbname)) == list(PROJECT_MIGRATIONS)
+    assert applied_on(replica_pair.primary_target(replica_db)) == list(PROJECT_MIGRATIONS)
     assert f"standby {name}: replayed the migration after " in done.stdout
     assert "verify: schema matches the spec" in done.stdout
     assert "1 of 1 standby(s) replayed the migration and passed verify." in done.stdout
@@ -119,11 +108,11 @@ def test_migrate_with_standby_waits_for_it_and_verifies_it(pair: ReplicaPair, db
     assert applied_on(standby) == list(PROJECT_MIGRATIONS)
 
 
-def test_migrate_json_has_the_replicas_section(pair: ReplicaPair, dbname: str) -> None:
+def test_migrate_json_has_the_replicas_section(replica_pair: ReplicaPair, replica_db: str) -> None:
     done = run_cli(
         "migrate",
-        "--database-url", pair.primary.url_for(dbname),
-        "--standby", pair.standby.url_for(dbname),
+        "--database-url", replica_pair.primary.url_for(replica_db),
+        "--standby", replica_pair.standby.url_for(replica_db),
         "--standby-timeout", CATCH_UP_S,
         "--format", "json",
     )  # fmt: skip
@@ -136,7 +125,7 @@ def test_migrate_json_has_the_replicas_section(pair: ReplicaPair, dbname: str) -
     assert replicas["timeout_s"] == float(CATCH_UP_S)
     assert replicas["primary_lsn"]
     (standby,) = replicas["standbys"]
-    assert standby["name"] == standby_name(pair.standby_target(dbname))
+    assert standby["name"] == standby_name(replica_pair.standby_target(replica_db))
     assert standby["replayed"] is True and standby["lag_bytes"] == 0
     assert standby["exit_code"] == 0 and standby["error"] is None
     assert standby["verify"]["summary"]["error"] == 0
@@ -146,30 +135,32 @@ def test_migrate_json_has_the_replicas_section(pair: ReplicaPair, dbname: str) -
 
 
 def test_a_paused_standby_exits_8_with_one_line_and_the_primary_keeps_its_migrations(
-    pair: ReplicaPair, dbname: str
+    replica_pair: ReplicaPair, replica_db: str
 ) -> None:
-    name = standby_name(pair.standby_target(dbname))
-    pair.pause_replay()
+    name = standby_name(replica_pair.standby_target(replica_db))
+    replica_pair.pause_replay()
 
     done = run_cli(
         "migrate",
-        "--database-url", pair.primary.url_for(dbname),
-        "--standby", pair.standby.url_for(dbname),
+        "--database-url", replica_pair.primary.url_for(replica_db),
+        "--standby", replica_pair.standby.url_for(replica_db),
         "--standby-timeout", LAG_LIMIT_S,
     )  # fmt: skip
 
-    assert_clean_failure(done, [ExitCode.STANDBY_LAG], secrets=[password_of(pair.standby.url)])
+    assert_clean_failure(
+        done, [ExitCode.STANDBY_LAG], secrets=[password_of(replica_pair.standby.url)]
+    )
     (line,) = error_lines(done)
     assert line.startswith(f"error: standby {name} did not replay ")
     assert f"within {float(LAG_LIMIT_S):g} s" in line
     assert "replay is paused" in line
     assert "0 of 1 standby(s) replayed the migration and passed verify." in done.stdout
     # Nothing on the primary was undone.
-    assert applied_on(pair.primary_target(dbname)) == list(PROJECT_MIGRATIONS)
+    assert applied_on(replica_pair.primary_target(replica_db)) == list(PROJECT_MIGRATIONS)
 
 
 def test_a_configured_target_takes_its_standby_from_the_variable_it_names(
-    pair: ReplicaPair, dbname: str, tmp_path: Path
+    replica_pair: ReplicaPair, replica_db: str, tmp_path: Path
 ) -> None:
     project = write_project(tmp_path / "app", APP_TARGET)
 
@@ -177,25 +168,25 @@ def test_a_configured_target_takes_its_standby_from_the_variable_it_names(
         "migrate",
         cwd=project,
         env={
-            "APP_DATABASE_URL": pair.primary.url_for(dbname),
-            "X_STANDBY_URL": pair.standby.url_for(dbname),
+            "APP_DATABASE_URL": replica_pair.primary.url_for(replica_db),
+            "X_STANDBY_URL": replica_pair.standby.url_for(replica_db),
         },
     )
 
     assert done.code == ExitCode.OK, done.output
-    name = standby_name(pair.standby_target(dbname))
+    name = standby_name(replica_pair.standby_target(replica_db))
     assert f"standby {name}: replayed the migration after " in done.stdout
     assert "at most 20 s" in done.stdout  # the target's standby_timeout
     assert "1 of 1 standby(s) replayed the migration and passed verify." in done.stdout
-    assert applied_on(pair.primary_target(dbname)) == list(PROJECT_MIGRATIONS)
+    assert applied_on(replica_pair.primary_target(replica_db)) == list(PROJECT_MIGRATIONS)
 
 
 def test_a_flag_standby_adds_to_the_configured_ones(
-    pair: ReplicaPair, dbname: str, tmp_path: Path
+    replica_pair: ReplicaPair, replica_db: str, tmp_path: Path
 ) -> None:
     project = write_project(tmp_path / "app", APP_TARGET)
     # The same standby by another URL spelling (localhost, not 127.0.0.1): two standbys.
-    by_name = pair.standby.url_for(dbname).replace("@127.0.0.1:", "@localhost:")
+    by_name = replica_pair.standby.url_for(replica_db).replace("@127.0.0.1:", "@localhost:")
 
     done = run_cli(
         "migrate",
@@ -203,8 +194,8 @@ def test_a_flag_standby_adds_to_the_configured_ones(
         "--format", "json",
         cwd=project,
         env={
-            "APP_DATABASE_URL": pair.primary.url_for(dbname),
-            "X_STANDBY_URL": pair.standby.url_for(dbname),
+            "APP_DATABASE_URL": replica_pair.primary.url_for(replica_db),
+            "X_STANDBY_URL": replica_pair.standby.url_for(replica_db),
         },
     )  # fmt: skip
 
@@ -215,20 +206,20 @@ def test_a_flag_standby_adds_to_the_configured_ones(
 
 
 def test_a_missing_standby_variable_exits_2_before_anything_is_applied(
-    pair: ReplicaPair, dbname: str, tmp_path: Path
+    replica_pair: ReplicaPair, replica_db: str, tmp_path: Path
 ) -> None:
     project = write_project(tmp_path / "app", APP_TARGET)
 
     done = run_cli(
         "migrate",
         cwd=project,
-        env={"APP_DATABASE_URL": pair.primary.url_for(dbname)},
+        env={"APP_DATABASE_URL": replica_pair.primary.url_for(replica_db)},
     )
 
-    assert_clean_failure(done, [ExitCode.USAGE], secrets=[password_of(pair.primary.url)])
+    assert_clean_failure(done, [ExitCode.USAGE], secrets=[password_of(replica_pair.primary.url)])
     (line,) = error_lines(done)
     assert line == "error: target 'app' names standby variable X_STANDBY_URL, which is not set"
-    with psycopg.connect(pair.primary.url_for(dbname)) as conn:
+    with psycopg.connect(replica_pair.primary.url_for(replica_db)) as conn:
         tables = conn.execute(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
         ).fetchone()
@@ -253,7 +244,7 @@ def test_standby_flag_on_a_run_over_several_targets_is_refused(tmp_path: Path) -
 
 
 def test_two_targets_one_with_a_standby_report_it_under_its_database(
-    pair: ReplicaPair, dbname: str, other_dbname: str, tmp_path: Path
+    replica_pair: ReplicaPair, replica_db: str, other_dbname: str, tmp_path: Path
 ) -> None:
     project = write_project(
         tmp_path / "two",
@@ -265,9 +256,9 @@ def test_two_targets_one_with_a_standby_report_it_under_its_database(
         "--format", "json",
         cwd=project,
         env={
-            "APP_DATABASE_URL": pair.primary.url_for(dbname),
-            "X_STANDBY_URL": pair.standby.url_for(dbname),
-            "OTHER_DATABASE_URL": pair.primary.url_for(other_dbname),
+            "APP_DATABASE_URL": replica_pair.primary.url_for(replica_db),
+            "X_STANDBY_URL": replica_pair.standby.url_for(replica_db),
+            "OTHER_DATABASE_URL": replica_pair.primary.url_for(other_dbname),
         },
     )  # fmt: skip
 
@@ -277,8 +268,8 @@ def test_two_targets_one_with_a_standby_report_it_under_its_database(
     assert list(by_target) == ["app", "other"]
     (app,) = by_target["app"]["databases"]
     (standby,) = app["report"]["replicas"]["standbys"]
-    assert standby["name"] == standby_name(pair.standby_target(dbname))
+    assert standby["name"] == standby_name(replica_pair.standby_target(replica_db))
     assert standby["replayed"] is True
     (other,) = by_target["other"]["databases"]
     assert "replicas" not in other["report"]
-    assert applied_on(pair.primary_target(other_dbname)) == list(PROJECT_MIGRATIONS)
+    assert applied_on(replica_pair.primary_target(other_dbname)) == list(PROJECT_MIGRATIONS)
