@@ -84,7 +84,10 @@ def fresh_workspace(user: pwd.struct_passwd, name: str, *, commit: bool = False)
     for raw in filter(None, listed):
         relative = raw.decode()
         source, target = REPO / relative, workspace / relative
-        if source.is_file():
+        if source.is_symlink():  # git checks a link out as a link (astegni_db/bundled/)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(os.readlink(source))
+        elif source.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
     subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(workspace)], check=True)
