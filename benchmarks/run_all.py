@@ -29,6 +29,7 @@ FULL = [
     ["bench_migrate_data_check.py", "--runs", "7", "--repeat", "5"],
     ["bench_plan_load.py", "--repeat", "2"],
     ["bench_test_suite.py"],
+    ["bench_fleet.py", "--repeat", "3"],
 ]
 QUICK = [
     ["bench_startup.py", "--runs", "10"],
@@ -40,6 +41,7 @@ QUICK = [
     ["bench_migrate_data_check.py", "--runs", "5", "--repeat", "1"],
     ["bench_plan_load.py", "--repeat", "1", "--duration", "30"],
     ["bench_test_suite.py", "--skip-suite", "--runs", "3", "--server-runs", "1"],
+    ["bench_fleet.py", "--repeat", "1", "--sizes", "50"],
 ]
 
 

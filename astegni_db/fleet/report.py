@@ -115,7 +115,8 @@ class ManyReport:
             for outcome in self.outcomes
         ]
         counts = summary_counts(self.outcomes)
-        title = f"{self.command}: " + ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+        counted = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+        title = f"{self.command}: {counted or 'no databases (an empty shard)'}"
         ui.table(title, ["target", "database", "result", "exit", "time", "detail"], rows)
 
     # -- JUnit --------------------------------------------------------------------------
