@@ -419,11 +419,12 @@ def dev_reset(
     from astegni_db.errors import Aborted
 
     names = tuple(database for _, database in databases) or (devdb.DATABASE,)
-    which = "the dev database" if len(names) == 1 else f"the dev databases ({', '.join(names)})"
-    if confirm is not None and not confirm(f"Drop every table in {which}?", f"reset {which}"):
+    which = "dev database" if len(names) == 1 else f"dev databases ({', '.join(names)})"
+    asked = f"Drop every table in the {which}?"
+    if confirm is not None and not confirm(asked, f"reset the {which}"):
         raise Aborted("aborted")
     devdb.reset(project_dir, names)
-    return devdb.DevReport(f"{which} reset".replace("the d", "D", 1))
+    return devdb.DevReport(f"{which[0].upper()}{which[1:]} reset")
 
 
 def dev_status(project_dir: Path | None = None) -> DevReport:

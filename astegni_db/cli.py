@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -411,7 +412,7 @@ def _run(
         finish(verb(target, Job(target.name, database=databases.get(target.name))), fmt, output)
     from astegni_db import selection
     from astegni_db.fleet.report import ManyReport, done_before, write_database_report
-    from astegni_db.fleet.runner import FAIL_FAST_SKIP, Outcome, run_jobs
+    from astegni_db.fleet.runner import run_jobs
 
     if state.resume and state.report_dir is None:
         raise ConfigError("--resume reads the reports of an earlier run: pass its --report-dir")
@@ -444,6 +445,7 @@ def _run(
 
     progress = _Progress(state, len(every_job), announce=fmt == "text")
     outcomes: list[Outcome] = []
+    stop = threading.Event()  # --fail-fast: one failure skips every later target's jobs too
     with progress:
 
         def done(outcome: Outcome) -> None:
@@ -452,11 +454,6 @@ def _run(
             progress.advance(outcome)
 
         for target, jobs in planned:
-            if state.fail_fast and any(o.ran and not o.ok for o in outcomes):
-                for job in jobs:  # an earlier target failed: these never start
-                    outcomes.append(Outcome(job, 0, skipped=FAIL_FAST_SKIP))
-                    done(outcomes[-1])
-                continue
             concurrency = 1
             if target.fleet is not None:
                 concurrency = state.concurrency or target.fleet.concurrency
@@ -467,6 +464,7 @@ def _run(
                 fail_fast=state.fail_fast,
                 done_before=skip,
                 on_done=done,
+                stop=stop,
             )
     report = ManyReport(
         state.command,
@@ -892,7 +890,7 @@ def migrate(
                 _state().ui.say(warning, style="yellow")
             return planned
         standbys = flagged + selection.standby_databases(target, timeout)
-        if standbys and not dry_run:
+        if standbys:
             return api.migrate_with_standbys(
                 job.database,
                 standbys,

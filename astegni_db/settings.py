@@ -465,8 +465,7 @@ def _dotenv_database_url(path: Path, *, warn: bool, variable: str = "DATABASE_UR
             ) from None
         except OSError as exc:
             raise ConfigError(f"cannot read {path.name}: {exc.strerror}") from None
-    found = _dotenv_urls(path).get(variable)
-    return found
+    return _dotenv_urls(path).get(variable)
 
 
 def _dotenv_urls(path: Path) -> dict[str, str]:

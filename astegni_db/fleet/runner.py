@@ -113,15 +113,18 @@ def run_jobs(
     fail_fast: bool = False,
     done_before: Collection[str] = (),
     on_done: OnDone | None = None,
+    stop: threading.Event | None = None,
 ) -> list[Outcome]:
     """Every job's outcome, in ``jobs``' order, whatever order they finished in.
 
     At most ``concurrency`` run at once. ``done_before``: keys a resumed run
     skips (their earlier report said ok). ``on_done`` is called from this
     thread as each job ends (a progress bar, a per-database report file).
+    ``stop``: shared by the calls of one run (one per target), so that with
+    ``fail_fast`` a failure in one target's jobs also skips the next target's.
     """
     outcomes: dict[str, Outcome] = {}
-    stop = threading.Event()
+    stop = stop or threading.Event()
 
     def record(outcome: Outcome) -> None:
         outcomes[outcome.job.key] = outcome
